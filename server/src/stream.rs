@@ -1,0 +1,148 @@
+//! Writes one scenario's event stream into a response body.
+
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+
+use crate::log::Logs;
+use crate::scenario::{End, Scenario};
+
+/// A chunk of the body, or the error that aborts the connection.
+pub type Chunk = Result<Bytes, io::Error>;
+
+/// How long `end=hold` keeps a response open at most, so that no test can leave a response
+/// (and its task) behind forever.
+const HOLD_LIMIT: Duration = Duration::from_secs(600);
+
+/// Sends the scenario's events, starting after `resumed_after`, until the scenario ends or
+/// the client goes away. Records the outcome in the log.
+pub async fn run(s: Scenario, resumed_after: u64, logs: Logs, n: u64, tx: mpsc::Sender<Chunk>) {
+    let writer = Writer {
+        s: &s,
+        tx: &tx,
+        next_keepalive: None,
+    };
+    let how = writer.stream(resumed_after, &logs, n).await;
+    logs.end(&s.key, n, how);
+}
+
+struct Writer<'a> {
+    s: &'a Scenario,
+    tx: &'a mpsc::Sender<Chunk>,
+    next_keepalive: Option<Instant>,
+}
+
+/// The client went away.
+struct Gone;
+
+impl Writer<'_> {
+    async fn stream(mut self, resumed_after: u64, logs: &Logs, n: u64) -> &'static str {
+        match self.events(resumed_after, logs, n).await {
+            Ok(how) => how,
+            Err(Gone) => "client_closed",
+        }
+    }
+
+    async fn events(&mut self, resumed_after: u64, logs: &Logs, n: u64) -> Result<&'static str, Gone> {
+        let s = self.s;
+        self.next_keepalive = s.keepalive.map(|k| Instant::now() + k);
+        let mut head = String::new();
+        if s.bom {
+            head.push('\u{feff}');
+        }
+        if let Some(c) = &s.comment {
+            head.push_str(&format!(":{c}{}", s.eol.as_str()));
+        }
+        if let Some(r) = s.retry {
+            head.push_str(&format!("retry: {r}{}{}", s.eol.as_str(), s.eol.as_str()));
+        }
+        if !head.is_empty() {
+            self.send(head.into_bytes()).await?;
+        }
+        let mut sent = 0u64;
+        let mut seq = resumed_after;
+        loop {
+            if s.count.is_some_and(|c| sent >= c) || s.total.is_some_and(|t| seq >= t) {
+                break;
+            }
+            if s.stall_after == Some(sent) && !s.stall.is_zero() {
+                self.wait(Instant::now() + s.stall).await?;
+            }
+            if !s.interval.is_zero() {
+                self.wait(Instant::now() + s.interval).await?;
+            }
+            seq += 1;
+            self.send(s.event(seq).into_bytes()).await?;
+            sent += 1;
+            logs.event_sent(&s.key, n);
+        }
+        match s.end {
+            End::Close => Ok("closed"),
+            End::Drop => {
+                let partial = s.event(seq + 1);
+                let half = partial.len() / 2;
+                self.send(partial.as_bytes()[..half].to_vec()).await?;
+                // hyper discards what it has not written yet when the body fails, so let it
+                // take every chunk and write it out before the error.
+                while self.tx.capacity() < self.tx.max_capacity() {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                // An error ends the body without its terminating chunk: the client sees the
+                // connection fail mid-event.
+                let _ = self
+                    .tx
+                    .send(Err(io::Error::other("scenario asked to drop the connection")))
+                    .await;
+                Ok("dropped")
+            }
+            End::Hold => {
+                self.wait(Instant::now() + HOLD_LIMIT).await?;
+                Ok("closed")
+            }
+        }
+    }
+
+    /// Sends bytes, one chunk or one byte at a time.
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), Gone> {
+        match self.s.bytewise {
+            None => self.tx.send(Ok(Bytes::from(bytes))).await.map_err(|_| Gone),
+            Some(pause) => {
+                for b in bytes {
+                    self.tx
+                        .send(Ok(Bytes::copy_from_slice(&[b])))
+                        .await
+                        .map_err(|_| Gone)?;
+                    if !pause.is_zero() {
+                        tokio::time::sleep(pause).await;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits until `until`, sending keep-alive comments on schedule, and notices a client that
+    /// goes away meanwhile.
+    async fn wait(&mut self, until: Instant) -> Result<(), Gone> {
+        loop {
+            let wake = match self.next_keepalive {
+                Some(k) if k < until => k,
+                _ => until,
+            };
+            tokio::select! {
+                _ = sleep_until(wake) => {}
+                _ = self.tx.closed() => return Err(Gone),
+            }
+            if wake == until {
+                return Ok(());
+            }
+            let eol = self.s.eol.as_str();
+            self.send(format!(":ka{eol}").into_bytes()).await?;
+            self.next_keepalive = self.s.keepalive.map(|k| wake + k);
+        }
+    }
+}

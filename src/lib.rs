@@ -1,0 +1,2 @@
+//! typed-eventsource
+#![deny(missing_docs)]

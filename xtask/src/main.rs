@@ -1,0 +1,32 @@
+//! typed-eventsource's task runner. `cargo xtask <task>`:
+//!
+//! - `setup`: installs what is missing (wasm target, wasm-bindgen CLI at the pinned version,
+//!   Chromium and ChromeDriver, the npm tools) and nothing else; a second run installs nothing.
+//! - `demo [--port N]`: builds the wasm package and serves the live demo.
+//! - `test`: formatting, clippy (host and wasm32), docs, native tests, browser tests against the
+//!   real server, and the demo checked in headless Chromium.
+
+mod cmd;
+mod setup;
+mod tasks;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <setup | demo [--port N] | test>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::ensure_all().map(|_| ()),
+        Some("demo") => tasks::demo(&args[1..]),
+        Some("test") => tasks::test(&args[1..]),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

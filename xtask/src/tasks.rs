@@ -1,0 +1,149 @@
+//! The tasks behind `cargo xtask demo` and `cargo xtask test`.
+
+use std::path::PathBuf;
+
+use crate::cmd::{self, cargo, command, run, step, Result, Server};
+use crate::setup::{self, Tools};
+
+const WASM: &str = "wasm32-unknown-unknown";
+/// The demo's port unless `--port` says otherwise.
+const DEMO_PORT: u16 = 8080;
+
+fn server_binary() -> PathBuf {
+    cmd::root().join("target/debug/sse-server")
+}
+
+fn build_server() -> Result {
+    run(cargo().args(["build", "--quiet", "-p", "typed-eventsource-server"]))
+}
+
+/// Builds the `js` feature for the web, runs wasm-bindgen and a current wasm-opt, and returns
+/// the folder holding `typed_eventsource.js` and its optimized `.wasm`.
+pub fn build_web_package(tools: &Tools) -> Result<PathBuf> {
+    run(cargo().args([
+        "build", "--quiet", "-p", "typed-eventsource", "--lib", "--release", "--target", WASM,
+        "--features", "js",
+    ]))?;
+    let root = cmd::root();
+    let out = root.join("target/web-pkg");
+    let wasm = root.join("target").join(WASM).join("release/typed_eventsource.wasm");
+    run(command("wasm-bindgen")
+        .arg(&wasm)
+        .args(["--target", "web", "--out-dir"])
+        .arg(&out))?;
+    let bg = out.join("typed_eventsource_bg.wasm");
+    run(command(tools.wasm_opt.to_str().ok_or("non-UTF-8 path to wasm-opt")?)
+        .arg("-Oz")
+        .arg("--enable-bulk-memory")
+        .arg("--enable-nontrapping-float-to-int")
+        .arg("--enable-sign-ext")
+        .arg("--enable-reference-types")
+        .arg("--enable-multivalue")
+        .arg(&bg)
+        .arg("-o")
+        .arg(&bg))?;
+    Ok(out)
+}
+
+/// `cargo xtask demo [--port N]`
+pub fn demo(args: &[String]) -> Result {
+    let port = match args {
+        [] => DEMO_PORT,
+        [flag, n] if flag == "--port" => n.parse().map_err(|e| format!("bad --port {n}: {e}"))?,
+        _ => return Err("usage: cargo xtask demo [--port N]".to_owned()),
+    };
+    let tools = setup::ensure_all()?;
+    let pkg = step("build the wasm package", || build_web_package(&tools))?;
+    step("build the server", build_server)?;
+    let www = cmd::root().join("www");
+    let server = Server::start(
+        &server_binary(),
+        &["--port", &port.to_string(), "--www", path(&www)?, "--pkg", path(&pkg)?],
+    )?;
+    println!("\ntyped-eventsource demo: open {}/ (Ctrl-C stops it)\n", server.url);
+    server.wait()
+}
+
+fn path(p: &std::path::Path) -> Result<&str> {
+    p.to_str().ok_or_else(|| format!("non-UTF-8 path {}", p.display()))
+}
+
+/// The parts of `cargo xtask test`, in the order they run.
+const PARTS: &[&str] = &["lint", "native", "browser", "e2e"];
+
+/// `cargo xtask test [PART...]`: everything, or only the parts named.
+pub fn test(args: &[String]) -> Result {
+    if let Some(bad) = args.iter().find(|a| !PARTS.contains(&a.as_str())) {
+        return Err(format!("unknown part `{bad}`; parts: {}", PARTS.join(", ")));
+    }
+    let wanted = |part: &str| args.is_empty() || args.iter().any(|a| a == part);
+    let tools = setup::ensure_all()?;
+    if wanted("lint") {
+        lint()?;
+    }
+    if wanted("native") {
+        step("native tests", || {
+            run(cargo().args(["test", "--workspace", "--all-features"]))
+        })?;
+    }
+    if wanted("browser") {
+        step("browser tests (headless Chromium, real server)", || browser(&tools))?;
+    }
+    if wanted("e2e") {
+        step("demo in headless Chromium (Playwright)", || e2e(&tools))?;
+    }
+    eprintln!("xtask test: all passed");
+    Ok(())
+}
+
+fn lint() -> Result {
+    step("cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])))?;
+    step("clippy (host)", || {
+        run(cargo().args([
+            "clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings",
+        ]))
+    })?;
+    step("clippy (wasm32)", || {
+        run(cargo().args([
+            "clippy", "-p", "typed-eventsource", "--all-targets", "--all-features", "--target",
+            WASM, "--", "-D", "warnings",
+        ]))
+    })?;
+    step("cargo doc (host and wasm32, warnings denied)", || {
+        for target in [None, Some(WASM)] {
+            let mut c = cargo();
+            c.args(["doc", "--no-deps", "-p", "typed-eventsource", "--all-features"])
+                .env("RUSTDOCFLAGS", "-D warnings");
+            if let Some(t) = target {
+                c.args(["--target", t]);
+            }
+            run(&mut c)?;
+        }
+        Ok(())
+    })
+}
+
+fn browser(tools: &Tools) -> Result {
+    build_server()?;
+    let server = Server::start(&server_binary(), &["--port", "0"])?;
+    eprintln!("    server at {}", server.url);
+    run(cargo()
+        .args(["test", "-p", "typed-eventsource", "--all-features", "--target", WASM])
+        .env("SSE_SERVER", &server.url)
+        .env("CHROMEDRIVER", &tools.chromedriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+}
+
+fn e2e(tools: &Tools) -> Result {
+    let pkg = build_web_package(tools)?;
+    build_server()?;
+    let www = cmd::root().join("www");
+    let server = Server::start(
+        &server_binary(),
+        &["--port", "0", "--www", path(&www)?, "--pkg", path(&pkg)?],
+    )?;
+    run(command("node")
+        .args(["--test", "--test-reporter=spec", "tests/e2e/"])
+        .env("DEMO_URL", &server.url)
+        .env("CHROMIUM", &tools.chromium))
+}
