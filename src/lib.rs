@@ -1,2 +1,4 @@
 //! typed-eventsource
 #![deny(missing_docs)]
+
+pub mod core;

@@ -20,10 +20,11 @@ async fn a_plain_event_source_receives_the_servers_events() {
         .expect("an EventSource");
     let got = Rc::new(RefCell::new(Vec::<(String, String)>::new()));
     let sink = got.clone();
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        sink.borrow_mut()
-            .push((e.last_event_id(), e.data().as_string().unwrap_or_default()));
-    });
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            sink.borrow_mut()
+                .push((e.last_event_id(), e.data().as_string().unwrap_or_default()));
+        });
     es.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     let events = support::eventually("three events", 5_000, || {
         (got.borrow().len() >= 3).then(|| got.borrow().clone())
@@ -40,5 +41,8 @@ async fn a_plain_event_source_receives_the_servers_events() {
     );
     let log = support::log(&key).await;
     assert_eq!(log["requests"], 1, "{log}");
-    assert_eq!(log["records"][0]["headers"]["accept"], "text/event-stream", "{log}");
+    assert_eq!(
+        log["records"][0]["headers"]["accept"], "text/event-stream",
+        "{log}"
+    );
 }

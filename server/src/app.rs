@@ -68,11 +68,11 @@ fn resumed_after(
     if value.is_empty() {
         return Ok(None);
     }
-    value
-        .trim()
-        .parse()
-        .map(Some)
-        .map_err(|_| BadRequest(format!("{source} `{value}` is not an event id of this server (a number)")))
+    value.trim().parse().map(Some).map_err(|_| {
+        BadRequest(format!(
+            "{source} `{value}` is not an event id of this server (a number)"
+        ))
+    })
 }
 
 async fn sse(
@@ -86,12 +86,17 @@ async fn sse(
     let after = resumed_after(&s, &headers, &q)?;
     let header_map: BTreeMap<String, String> = headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let finished = s.total.is_some_and(|t| after.unwrap_or(0) >= t);
     let record = logs.begin(&s.key, |n| {
-        let failing = (s.status.is_some() || s.content_type.is_some())
-            && s.fail_first.is_none_or(|k| n <= k);
+        let failing =
+            (s.status.is_some() || s.content_type.is_some()) && s.fail_first.is_none_or(|k| n <= k);
         let status = match (failing, s.status) {
             (true, Some(code)) => code,
             _ if finished => 204,

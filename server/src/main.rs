@@ -33,7 +33,10 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args::default();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value\n{}", usage()));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("{a} needs a value\n{}", usage()))
+        };
         match a.as_str() {
             "--port" => {
                 let v = value()?;
@@ -57,14 +60,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("sse-server: cannot listen on 127.0.0.1:{}: {e}", args.port);
-            return ExitCode::from(1);
-        }
-    };
-    let addr = listener.local_addr().expect("a bound listener has an address");
+    let listener =
+        match tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("sse-server: cannot listen on 127.0.0.1:{}: {e}", args.port);
+                return ExitCode::from(1);
+            }
+        };
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
     println!("listening on http://{addr}");
     let app = app::router(args.www, args.pkg);
     let shutdown = async {

@@ -140,7 +140,10 @@ const KNOWN: &[&str] = &[
 /// a mistaken query cannot exhaust the server.
 pub const MAX_SIZE: usize = 64 * 1024 * 1024;
 
-fn number<T: std::str::FromStr>(q: &HashMap<String, String>, name: &str) -> Result<Option<T>, BadRequest>
+fn number<T: std::str::FromStr>(
+    q: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<T>, BadRequest>
 where
     T::Err: fmt::Display,
 {
@@ -227,7 +230,10 @@ impl Scenario {
             .get("event")
             .map(|v| v.split(',').map(str::to_owned).collect::<Vec<_>>())
             .unwrap_or_default();
-        if types.iter().any(|t| t.is_empty() || t.contains(['\r', '\n'])) {
+        if types
+            .iter()
+            .any(|t| t.is_empty() || t.contains(['\r', '\n']))
+        {
             return Err(BadRequest(
                 "bad parameter `event`: event types must be non-empty and contain no line end"
                     .to_owned(),
@@ -347,11 +353,26 @@ mod tests {
 
     #[test]
     fn unknown_and_malformed_parameters_are_named() {
-        assert!(Scenario::parse(&q("cuont=3")).unwrap_err().0.contains("`cuont`"));
-        assert!(Scenario::parse(&q("count=x")).unwrap_err().0.contains("`count=x`"));
-        assert!(Scenario::parse(&q("status=999")).unwrap_err().0.contains("status"));
-        assert!(Scenario::parse(&q("eol=crcr")).unwrap_err().0.contains("eol"));
-        assert!(Scenario::parse(&q("size=999999999999")).unwrap_err().0.contains("size"));
+        assert!(Scenario::parse(&q("cuont=3"))
+            .unwrap_err()
+            .0
+            .contains("`cuont`"));
+        assert!(Scenario::parse(&q("count=x"))
+            .unwrap_err()
+            .0
+            .contains("`count=x`"));
+        assert!(Scenario::parse(&q("status=999"))
+            .unwrap_err()
+            .0
+            .contains("status"));
+        assert!(Scenario::parse(&q("eol=crcr"))
+            .unwrap_err()
+            .0
+            .contains("eol"));
+        assert!(Scenario::parse(&q("size=999999999999"))
+            .unwrap_err()
+            .0
+            .contains("size"));
     }
 
     #[test]

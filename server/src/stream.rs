@@ -46,7 +46,12 @@ impl Writer<'_> {
         }
     }
 
-    async fn events(&mut self, resumed_after: u64, logs: &Logs, n: u64) -> Result<&'static str, Gone> {
+    async fn events(
+        &mut self,
+        resumed_after: u64,
+        logs: &Logs,
+        n: u64,
+    ) -> Result<&'static str, Gone> {
         let s = self.s;
         self.next_keepalive = s.keepalive.map(|k| Instant::now() + k);
         let mut head = String::new();
@@ -95,7 +100,9 @@ impl Writer<'_> {
                 // connection fail mid-event.
                 let _ = self
                     .tx
-                    .send(Err(io::Error::other("scenario asked to drop the connection")))
+                    .send(Err(io::Error::other(
+                        "scenario asked to drop the connection",
+                    )))
                     .await;
                 Ok("dropped")
             }

@@ -41,7 +41,9 @@ fn describe(c: &Command) -> String {
 pub fn run(c: &mut Command) -> Result {
     let what = describe(c);
     eprintln!("    $ {what}");
-    let status = c.status().map_err(|e| format!("cannot run `{what}`: {e}"))?;
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot run `{what}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {

@@ -29,7 +29,9 @@ pub fn pinned_wasm_bindgen() -> Result<String> {
         .find_map(|l| l.trim().strip_prefix("wasm-bindgen = \"="))
         .and_then(|rest| rest.split('"').next())
         .map(str::to_owned)
-        .ok_or_else(|| "Cargo.toml does not pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`".to_owned())
+        .ok_or_else(|| {
+            "Cargo.toml does not pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`".to_owned()
+        })
 }
 
 /// Installs whatever is missing and says what it did.
@@ -54,9 +56,8 @@ pub fn ensure_all() -> Result<Tools> {
 
         let version = pinned_wasm_bindgen()?;
         let want = format!("wasm-bindgen {version}");
-        let have = |bin: &str| {
-            output(command(bin).arg("--version")).is_some_and(|o| o.trim() == want)
-        };
+        let have =
+            |bin: &str| output(command(bin).arg("--version")).is_some_and(|o| o.trim() == want);
         if !have("wasm-bindgen") || !have("wasm-bindgen-test-runner") {
             // No `--locked`: the registry here lacks one of the CLI's locked dependency versions.
             install(&format!("wasm-bindgen-cli {version}"), &|| {
@@ -67,13 +68,21 @@ pub fn ensure_all() -> Result<Tools> {
         if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
             install("chromium and chromium-driver (apt-get)", &|| {
                 apt(&["update"])?;
-                apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+                apt(&[
+                    "install",
+                    "-y",
+                    "--no-install-recommends",
+                    "chromium",
+                    "chromium-driver",
+                ])
             })?;
         }
 
         let root = cmd::root();
         let stamp = root.join("node_modules/.package-lock.json");
-        if newer(&root.join("package-lock.json"), &stamp) || newer(&root.join("package.json"), &stamp) {
+        if newer(&root.join("package-lock.json"), &stamp)
+            || newer(&root.join("package.json"), &stamp)
+        {
             install("npm dev tools (npm ci)", &|| {
                 run(command("npm").args(["ci", "--no-audit", "--no-fund"]))
             })?;

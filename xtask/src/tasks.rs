@@ -21,27 +21,43 @@ fn build_server() -> Result {
 /// the folder holding `typed_eventsource.js` and its optimized `.wasm`.
 pub fn build_web_package(tools: &Tools) -> Result<PathBuf> {
     run(cargo().args([
-        "build", "--quiet", "-p", "typed-eventsource", "--lib", "--release", "--target", WASM,
-        "--features", "js",
+        "build",
+        "--quiet",
+        "-p",
+        "typed-eventsource",
+        "--lib",
+        "--release",
+        "--target",
+        WASM,
+        "--features",
+        "js",
     ]))?;
     let root = cmd::root();
     let out = root.join("target/web-pkg");
-    let wasm = root.join("target").join(WASM).join("release/typed_eventsource.wasm");
+    let wasm = root
+        .join("target")
+        .join(WASM)
+        .join("release/typed_eventsource.wasm");
     run(command("wasm-bindgen")
         .arg(&wasm)
         .args(["--target", "web", "--out-dir"])
         .arg(&out))?;
     let bg = out.join("typed_eventsource_bg.wasm");
-    run(command(tools.wasm_opt.to_str().ok_or("non-UTF-8 path to wasm-opt")?)
-        .arg("-Oz")
-        .arg("--enable-bulk-memory")
-        .arg("--enable-nontrapping-float-to-int")
-        .arg("--enable-sign-ext")
-        .arg("--enable-reference-types")
-        .arg("--enable-multivalue")
-        .arg(&bg)
-        .arg("-o")
-        .arg(&bg))?;
+    run(command(
+        tools
+            .wasm_opt
+            .to_str()
+            .ok_or("non-UTF-8 path to wasm-opt")?,
+    )
+    .arg("-Oz")
+    .arg("--enable-bulk-memory")
+    .arg("--enable-nontrapping-float-to-int")
+    .arg("--enable-sign-ext")
+    .arg("--enable-reference-types")
+    .arg("--enable-multivalue")
+    .arg(&bg)
+    .arg("-o")
+    .arg(&bg))?;
     Ok(out)
 }
 
@@ -58,14 +74,25 @@ pub fn demo(args: &[String]) -> Result {
     let www = cmd::root().join("www");
     let server = Server::start(
         &server_binary(),
-        &["--port", &port.to_string(), "--www", path(&www)?, "--pkg", path(&pkg)?],
+        &[
+            "--port",
+            &port.to_string(),
+            "--www",
+            path(&www)?,
+            "--pkg",
+            path(&pkg)?,
+        ],
     )?;
-    println!("\ntyped-eventsource demo: open {}/ (Ctrl-C stops it)\n", server.url);
+    println!(
+        "\ntyped-eventsource demo: open {}/ (Ctrl-C stops it)\n",
+        server.url
+    );
     server.wait()
 }
 
 fn path(p: &std::path::Path) -> Result<&str> {
-    p.to_str().ok_or_else(|| format!("non-UTF-8 path {}", p.display()))
+    p.to_str()
+        .ok_or_else(|| format!("non-UTF-8 path {}", p.display()))
 }
 
 /// The parts of `cargo xtask test`, in the order they run.
@@ -87,7 +114,9 @@ pub fn test(args: &[String]) -> Result {
         })?;
     }
     if wanted("browser") {
-        step("browser tests (headless Chromium, real server)", || browser(&tools))?;
+        step("browser tests (headless Chromium, real server)", || {
+            browser(&tools)
+        })?;
     }
     if wanted("e2e") {
         step("demo in headless Chromium (Playwright)", || e2e(&tools))?;
@@ -97,23 +126,45 @@ pub fn test(args: &[String]) -> Result {
 }
 
 fn lint() -> Result {
-    step("cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])))?;
+    step("cargo fmt --check", || {
+        run(cargo().args(["fmt", "--all", "--check"]))
+    })?;
     step("clippy (host)", || {
         run(cargo().args([
-            "clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings",
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
         ]))
     })?;
     step("clippy (wasm32)", || {
         run(cargo().args([
-            "clippy", "-p", "typed-eventsource", "--all-targets", "--all-features", "--target",
-            WASM, "--", "-D", "warnings",
+            "clippy",
+            "-p",
+            "typed-eventsource",
+            "--all-targets",
+            "--all-features",
+            "--target",
+            WASM,
+            "--",
+            "-D",
+            "warnings",
         ]))
     })?;
     step("cargo doc (host and wasm32, warnings denied)", || {
         for target in [None, Some(WASM)] {
             let mut c = cargo();
-            c.args(["doc", "--no-deps", "-p", "typed-eventsource", "--all-features"])
-                .env("RUSTDOCFLAGS", "-D warnings");
+            c.args([
+                "doc",
+                "--no-deps",
+                "-p",
+                "typed-eventsource",
+                "--all-features",
+            ])
+            .env("RUSTDOCFLAGS", "-D warnings");
             if let Some(t) = target {
                 c.args(["--target", t]);
             }
@@ -128,7 +179,14 @@ fn browser(tools: &Tools) -> Result {
     let server = Server::start(&server_binary(), &["--port", "0"])?;
     eprintln!("    server at {}", server.url);
     run(cargo()
-        .args(["test", "-p", "typed-eventsource", "--all-features", "--target", WASM])
+        .args([
+            "test",
+            "-p",
+            "typed-eventsource",
+            "--all-features",
+            "--target",
+            WASM,
+        ])
         .env("SSE_SERVER", &server.url)
         .env("CHROMEDRIVER", &tools.chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))

@@ -1,0 +1,102 @@
+//! Why a connection failed or closed.
+
+use std::time::Duration;
+
+/// What went wrong. Each variant is a cause a user acts on differently.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection could not be made or broke off (no network, DNS, TLS, reset, CORS, an
+    /// aborted response).
+    #[error("network error: {message}")]
+    Network {
+        /// What the browser said, as far as it says anything.
+        message: String,
+    },
+    /// The server finished its response; a stream is expected to stay open.
+    #[error("the server ended the stream")]
+    Ended,
+    /// The server answered with a status other than 200.
+    #[error("the server answered HTTP {status}")]
+    HttpStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The `Retry-After` header, when the server sent one in seconds.
+        retry_after: Option<Duration>,
+    },
+    /// The server answered 200 with a content type other than `text/event-stream`.
+    #[error("the server answered with content type {content_type:?}, not text/event-stream")]
+    ContentType {
+        /// The content type it sent (empty when it sent none).
+        content_type: String,
+    },
+    /// The browser's `EventSource` refused the response: it does not say why, but the cause is
+    /// a status other than 200 or a content type other than `text/event-stream`. (The fetch
+    /// transport sees the status and reports [`Error::HttpStatus`] instead.)
+    #[error("the browser's EventSource refused the response (a status other than 200, or a content type other than text/event-stream)")]
+    Refused,
+    /// Nothing (no event, no comment, no byte) arrived for this long, so the connection was
+    /// presumed dead and replaced.
+    #[error("no data for {after:?}: the connection was presumed dead")]
+    IdleTimeout {
+        /// The idle timeout that passed.
+        after: Duration,
+    },
+    /// An event was larger than the configured limit and was discarded; the stream goes on.
+    #[error("an event larger than {limit} bytes was discarded")]
+    EventTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The retry policy gave up.
+    #[error("gave up after {attempts} reconnection attempts; last failure: {last}")]
+    GaveUp {
+        /// Reconnection attempts made (all failed).
+        attempts: u32,
+        /// The last failure.
+        last: Box<Error>,
+    },
+    /// An event's data did not decode into the handler's type. The event is not lost: its type
+    /// and raw data are here.
+    #[error("could not decode a `{event_type}` event: {message}")]
+    Decode {
+        /// The event type.
+        event_type: String,
+        /// The raw data.
+        data: String,
+        /// What the decoder said.
+        message: String,
+    },
+    /// An option was invalid; nothing was opened.
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option's name.
+        option: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Why a stream is closed for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The program closed it (or dropped its handle).
+    UserClosed,
+    /// The server answered `204 No Content`: the standard's way to say "stop reconnecting".
+    ServerRequested,
+    /// A failure that the retry policy does not retry, or the policy gave up.
+    Failed(Error),
+}
+
+impl std::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CloseReason::UserClosed => f.write_str("closed by the user"),
+            CloseReason::ServerRequested => {
+                f.write_str("the server asked the client to stop (204)")
+            }
+            CloseReason::Failed(e) => write!(f, "failed: {e}"),
+        }
+    }
+}

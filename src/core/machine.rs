@@ -1,0 +1,594 @@
+//! The reconnect state machine.
+//!
+//! Inputs are `handle_*` calls that carry the time; outputs are read with [`Machine::poll`],
+//! and the next moment the machine wants to be woken is [`Machine::poll_timeout`], after which
+//! the caller calls [`Machine::handle_timeout`]. The machine never touches a clock, a timer or
+//! the network itself, so a test can drive it through hours of reconnections in microseconds
+//! and assert every delay exactly.
+//!
+//! Every connection the machine asks for has a [`ConnectionId`]; inputs about any other
+//! connection (one that was replaced or closed) are ignored, so an event from a connection that
+//! was replaced is never delivered.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
+
+use web_time::Instant;
+
+use super::backoff::Backoff;
+use super::error::{CloseReason, Error};
+use super::parser::{Event, Item, Parser, ParserConfig};
+
+/// Identifies one connection attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+/// What a stream is doing, as a user sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum State {
+    /// A connection is being made. `attempt` is 0 for the first connection and counts
+    /// consecutive failures after that.
+    Connecting {
+        /// Consecutive failed attempts before this one.
+        attempt: u32,
+    },
+    /// The server accepted the stream; events flow.
+    Open,
+    /// The last connection failed; the next attempt starts after `delay`.
+    Reconnecting {
+        /// The number of the coming attempt (1 for the first reconnection).
+        attempt: u32,
+        /// How long the machine waits before it.
+        delay: Duration,
+    },
+    /// Waiting for the network to come back or the page to become visible.
+    Paused {
+        /// What it waits for.
+        reason: PauseReason,
+    },
+    /// Closed for good: no connection is ever made again (unless reopened).
+    Closed {
+        /// Why.
+        reason: CloseReason,
+    },
+}
+
+/// What a paused stream waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PauseReason {
+    /// `navigator.onLine` is false.
+    Offline,
+    /// The page is hidden and the stream is set to pause then.
+    Hidden,
+}
+
+/// Whether a failure is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Reconnect after the back-off delay.
+    Retry,
+    /// Close the stream with the failure as the reason.
+    Stop,
+}
+
+/// The default decision for each failure:
+///
+/// - network errors, the end of the stream, idle timeouts and refusals by the browser's
+///   `EventSource` (whose cause it hides: most often a 5xx) are retried;
+/// - HTTP 5xx, 429 (too many requests) and 408 (request timeout) are retried, honouring
+///   `Retry-After`;
+/// - any other status stops: 204 closes with [`CloseReason::ServerRequested`] as the standard
+///   asks, and 4xx closes with the status in the reason (retrying a 401 or a 404 cannot help);
+/// - a content type other than `text/event-stream` stops, as the standard asks.
+pub fn default_decision(failure: &Error) -> Decision {
+    match failure {
+        Error::HttpStatus { status, .. } => match status {
+            408 | 429 | 500..=599 => Decision::Retry,
+            _ => Decision::Stop,
+        },
+        Error::ContentType { .. } | Error::InvalidOption { .. } | Error::GaveUp { .. } => {
+            Decision::Stop
+        }
+        _ => Decision::Retry,
+    }
+}
+
+/// A user's override of [`default_decision`]: called with each failure and the default
+/// decision, it returns the decision to take.
+#[derive(Clone)]
+pub struct RetryPolicy(Rc<dyn Fn(&Error, Decision) -> Decision>);
+
+impl RetryPolicy {
+    /// Wraps a decision function.
+    pub fn new(f: impl Fn(&Error, Decision) -> Decision + 'static) -> Self {
+        RetryPolicy(Rc::new(f))
+    }
+
+    fn decide(&self, failure: &Error) -> Decision {
+        (self.0)(failure, default_decision(failure))
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::new(|_, d| d)
+    }
+}
+
+impl fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RetryPolicy(..)")
+    }
+}
+
+/// The machine's settings.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct MachineConfig {
+    /// Delays between attempts. Default: [`Backoff::default()`].
+    pub backoff: Backoff,
+    /// Parser limits (used when the machine parses bytes itself). Default:
+    /// [`ParserConfig::default()`].
+    pub parser: ParserConfig,
+    /// Presume a connection dead when nothing arrives for this long. Default: `None`. Set it a
+    /// little above the server's keep-alive interval.
+    pub idle_timeout: Option<Duration>,
+    /// Disconnect while the page is hidden and reconnect when it is shown. Default: `false`.
+    pub pause_when_hidden: bool,
+    /// Which failures are retried. Default: [`default_decision`].
+    pub retry_policy: RetryPolicy,
+    /// The id to resume from on the first connection. Default: `None`.
+    pub last_event_id: Option<String>,
+}
+
+impl MachineConfig {
+    /// Sets [`MachineConfig::backoff`].
+    pub fn backoff(mut self, value: Backoff) -> Self {
+        self.backoff = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::parser`].
+    pub fn parser(mut self, value: ParserConfig) -> Self {
+        self.parser = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::idle_timeout`].
+    pub fn idle_timeout(mut self, value: Option<Duration>) -> Self {
+        self.idle_timeout = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::pause_when_hidden`].
+    pub fn pause_when_hidden(mut self, value: bool) -> Self {
+        self.pause_when_hidden = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::retry_policy`].
+    pub fn retry_policy(mut self, value: RetryPolicy) -> Self {
+        self.retry_policy = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::last_event_id`].
+    pub fn last_event_id(mut self, value: Option<String>) -> Self {
+        self.last_event_id = value;
+        self
+    }
+}
+
+/// The page's situation when the machine starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Environment {
+    /// `navigator.onLine`.
+    pub online: bool,
+    /// `document.visibilityState == "visible"` (true in a worker).
+    pub visible: bool,
+}
+
+impl Default for Environment {
+    fn default() -> Self {
+        Environment {
+            online: true,
+            visible: true,
+        }
+    }
+}
+
+/// What the machine asks its caller to do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// Open a new connection, sending `last_event_id` (when there is one) to resume.
+    Connect {
+        /// The connection's id, to pass back with its inputs.
+        id: ConnectionId,
+        /// The id to resume after.
+        last_event_id: Option<String>,
+    },
+    /// Tear this connection down: the machine is done with it.
+    Abort {
+        /// The connection.
+        id: ConnectionId,
+    },
+    /// Deliver an event to the user.
+    Event(Event),
+    /// Tell the user about a failure. It comes before the state change it causes.
+    Error(Error),
+    /// The state changed.
+    State(State),
+}
+
+/// The reconnect state machine. See the [module docs](self).
+#[derive(Debug)]
+pub struct Machine {
+    config: MachineConfig,
+    state: State,
+    parser: Parser,
+    rng: fastrand::Rng,
+    outputs: VecDeque<Output>,
+    next_id: u64,
+    /// The connection in use, if any.
+    current: Option<ConnectionId>,
+    /// When the current connection opened.
+    opened_at: Option<Instant>,
+    /// Consecutive failures.
+    attempt: u32,
+    /// When the current run of failures began.
+    failing_since: Option<Instant>,
+    /// The server's `retry:`.
+    server_retry: Option<Duration>,
+    /// When the pending reconnection starts.
+    reconnect_at: Option<Instant>,
+    /// When the current connection is presumed dead.
+    idle_at: Option<Instant>,
+    env: Environment,
+}
+
+fn is_event_stream(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+impl Machine {
+    /// A machine that connects at once (or pauses, when `env` says the page is offline or
+    /// hidden). `seed` seeds the jitter.
+    pub fn new(config: MachineConfig, env: Environment, now: Instant, seed: u64) -> Self {
+        let mut parser = Parser::new(config.parser.clone());
+        if let Some(id) = &config.last_event_id {
+            parser.set_last_event_id(id.clone());
+        }
+        let mut m = Machine {
+            config,
+            state: State::Connecting { attempt: 0 },
+            parser,
+            rng: fastrand::Rng::with_seed(seed),
+            outputs: VecDeque::new(),
+            next_id: 0,
+            current: None,
+            opened_at: None,
+            attempt: 0,
+            failing_since: None,
+            server_retry: None,
+            reconnect_at: None,
+            idle_at: None,
+            env,
+        };
+        m.connect_or_pause(now);
+        m
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The last event ID string: what the next connection resumes after.
+    pub fn last_event_id(&self) -> &str {
+        self.parser.last_event_id()
+    }
+
+    /// The connection in use, if any.
+    pub fn current(&self) -> Option<ConnectionId> {
+        self.current
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &MachineConfig {
+        &self.config
+    }
+
+    /// The next output, if any.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When the machine wants [`Machine::handle_timeout`] called: a pending reconnection or the
+    /// idle watchdog.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.reconnect_at, self.idle_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn is(&self, id: ConnectionId) -> bool {
+        self.current == Some(id)
+    }
+
+    fn set_state(&mut self, state: State) {
+        if self.state != state {
+            self.state = state.clone();
+            self.outputs.push_back(Output::State(state));
+        }
+    }
+
+    fn touch(&mut self, now: Instant) {
+        self.idle_at = self.config.idle_timeout.map(|t| now + t);
+    }
+
+    /// The response arrived: `status` and `content_type` as far as the transport sees them
+    /// (the browser's `EventSource` only reports success, as 200 `text/event-stream`), and the
+    /// `Retry-After` header in seconds.
+    pub fn handle_response(
+        &mut self,
+        id: ConnectionId,
+        status: u16,
+        content_type: Option<&str>,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        if !self.is(id) {
+            return;
+        }
+        if status != 200 {
+            return self.fail(
+                Error::HttpStatus {
+                    status,
+                    retry_after,
+                },
+                now,
+            );
+        }
+        let content_type = content_type.unwrap_or("");
+        if !is_event_stream(content_type) {
+            return self.fail(
+                Error::ContentType {
+                    content_type: content_type.to_owned(),
+                },
+                now,
+            );
+        }
+        self.opened_at = Some(now);
+        self.touch(now);
+        self.set_state(State::Open);
+    }
+
+    /// Bytes of the response body (fetch transport): the machine parses them.
+    pub fn handle_bytes(&mut self, id: ConnectionId, bytes: &[u8], now: Instant) {
+        if !self.is(id) {
+            return;
+        }
+        self.touch(now);
+        let outputs = &mut self.outputs;
+        let server_retry = &mut self.server_retry;
+        self.parser.feed(bytes, |item| match item {
+            Item::Event(e) => outputs.push_back(Output::Event(e)),
+            Item::Retry(ms) => *server_retry = Some(Duration::from_millis(ms)),
+            Item::Comment(_) => {}
+            Item::TooLarge { limit } => {
+                outputs.push_back(Output::Error(Error::EventTooLarge { limit }))
+            }
+        });
+    }
+
+    /// An event that the browser parsed (`EventSource` transport).
+    pub fn handle_event(&mut self, id: ConnectionId, event: Event, now: Instant) {
+        if !self.is(id) {
+            return;
+        }
+        self.touch(now);
+        self.parser.set_last_event_id(event.last_event_id.clone());
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    /// The server finished the response.
+    pub fn handle_end(&mut self, id: ConnectionId, now: Instant) {
+        if self.is(id) {
+            self.fail(Error::Ended, now);
+        }
+    }
+
+    /// The connection failed (a network error, or [`Error::Refused`] from the browser's
+    /// `EventSource`).
+    pub fn handle_error(&mut self, id: ConnectionId, error: Error, now: Instant) {
+        if self.is(id) {
+            self.fail(error, now);
+        }
+    }
+
+    /// Time passed: starts a due reconnection, or fails a connection that went idle.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.idle_at.is_some_and(|t| now >= t) && self.current.is_some() {
+            let after = self.config.idle_timeout.unwrap_or_default();
+            return self.fail(Error::IdleTimeout { after }, now);
+        }
+        if self.reconnect_at.is_some_and(|t| now >= t) {
+            self.reconnect_at = None;
+            self.connect(now);
+        }
+    }
+
+    /// The browser went online or offline.
+    pub fn handle_online(&mut self, online: bool, now: Instant) {
+        self.env.online = online;
+        match self.state {
+            State::Reconnecting { .. } if !online => {
+                self.reconnect_at = None;
+                self.set_state(State::Paused {
+                    reason: PauseReason::Offline,
+                });
+            }
+            // "Reconnect at once when the network comes back."
+            State::Reconnecting { .. } | State::Paused { .. } if online => {
+                self.reconnect_at = None;
+                self.connect_or_pause(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// The page became visible or hidden (only acted on with
+    /// [`MachineConfig::pause_when_hidden`]).
+    pub fn handle_visibility(&mut self, visible: bool, now: Instant) {
+        self.env.visible = visible;
+        if !self.config.pause_when_hidden {
+            return;
+        }
+        match self.state {
+            State::Closed { .. } => {}
+            State::Paused { .. } if visible => self.connect_or_pause(now),
+            _ if !visible => {
+                self.drop_connection();
+                self.reconnect_at = None;
+                self.set_state(State::Paused {
+                    reason: PauseReason::Hidden,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// The page came back from the back-forward cache, where the browser killed its
+    /// connections: reconnect at once.
+    pub fn handle_page_restored(&mut self, now: Instant) {
+        match self.state {
+            State::Closed { .. } | State::Paused { .. } => {}
+            _ => {
+                self.drop_connection();
+                self.reconnect_at = None;
+                self.connect_or_pause(now);
+            }
+        }
+    }
+
+    /// The user closes the stream: any connection is aborted, any pending reconnection is
+    /// cancelled, and no connection is made again.
+    pub fn close(&mut self) {
+        self.close_with(CloseReason::UserClosed);
+    }
+
+    /// Opens a closed stream again, with a fresh back-off. Does nothing unless closed.
+    pub fn reopen(&mut self, now: Instant) {
+        if matches!(self.state, State::Closed { .. }) {
+            self.attempt = 0;
+            self.failing_since = None;
+            self.connect_or_pause(now);
+        }
+    }
+
+    fn close_with(&mut self, reason: CloseReason) {
+        if matches!(self.state, State::Closed { .. }) {
+            return;
+        }
+        self.drop_connection();
+        self.reconnect_at = None;
+        self.set_state(State::Closed { reason });
+    }
+
+    fn drop_connection(&mut self) {
+        if let Some(id) = self.current.take() {
+            self.outputs.push_back(Output::Abort { id });
+        }
+        self.idle_at = None;
+        self.parser.restart();
+    }
+
+    fn connect_or_pause(&mut self, now: Instant) {
+        if !self.env.online {
+            self.set_state(State::Paused {
+                reason: PauseReason::Offline,
+            });
+        } else if !self.env.visible && self.config.pause_when_hidden {
+            self.set_state(State::Paused {
+                reason: PauseReason::Hidden,
+            });
+        } else {
+            self.connect(now);
+        }
+    }
+
+    fn connect(&mut self, now: Instant) {
+        self.drop_connection();
+        self.next_id += 1;
+        let id = ConnectionId(self.next_id);
+        self.current = Some(id);
+        self.opened_at = None;
+        self.touch(now);
+        let last = self.parser.last_event_id();
+        self.outputs.push_back(Output::Connect {
+            id,
+            last_event_id: (!last.is_empty()).then(|| last.to_owned()),
+        });
+        self.set_state(State::Connecting {
+            attempt: self.attempt,
+        });
+    }
+
+    fn fail(&mut self, error: Error, now: Instant) {
+        let healthy = self
+            .opened_at
+            .is_some_and(|t| now.saturating_duration_since(t) >= self.config.backoff.reset_after);
+        self.drop_connection();
+        if healthy {
+            self.attempt = 0;
+            self.failing_since = None;
+        }
+        if self.config.retry_policy.decide(&error) == Decision::Stop {
+            if matches!(error, Error::HttpStatus { status: 204, .. }) {
+                return self.close_with(CloseReason::ServerRequested);
+            }
+            self.outputs.push_back(Output::Error(error.clone()));
+            return self.close_with(CloseReason::Failed(error));
+        }
+        self.attempt = self.attempt.saturating_add(1);
+        let since = *self.failing_since.get_or_insert(now);
+        let backoff = &self.config.backoff;
+        let retry_after = match &error {
+            Error::HttpStatus { retry_after, .. } => *retry_after,
+            _ => None,
+        };
+        let delay = backoff.delay(self.attempt, self.server_retry, retry_after, &mut self.rng);
+        let out_of_attempts = backoff.max_attempts.is_some_and(|m| self.attempt > m);
+        let out_of_time = backoff
+            .max_elapsed
+            .is_some_and(|m| (now + delay).saturating_duration_since(since) > m);
+        self.outputs.push_back(Output::Error(error.clone()));
+        if out_of_attempts || out_of_time {
+            let gave_up = Error::GaveUp {
+                attempts: self.attempt - 1,
+                last: Box::new(error),
+            };
+            self.outputs.push_back(Output::Error(gave_up.clone()));
+            return self.close_with(CloseReason::Failed(gave_up));
+        }
+        if !self.env.online {
+            return self.set_state(State::Paused {
+                reason: PauseReason::Offline,
+            });
+        }
+        self.reconnect_at = Some(now + delay);
+        self.set_state(State::Reconnecting {
+            attempt: self.attempt,
+            delay,
+        });
+    }
+}
