@@ -304,3 +304,25 @@ data: abcdefg
         ]
     );
 }
+
+/// Found by the fuzz target: a line at the size limit was judged differently when it arrived
+/// in pieces, because the pieces counted the leading BOM and missed the comment's colon.
+#[test]
+fn a_long_line_after_a_bom_is_judged_the_same_whole_or_split() {
+    let config = ParserConfig::default().max_event_size(4);
+    for stream in [
+        &b"\xEF\xBB\xBF: a comment longer than the limit\ndata: ok\n\n"[..],
+        &b": another long comment, no BOM this time\ndata: ok\n\n"[..],
+        &b"\xEF\xBB\xBFdata: 01234567890123456789\n\ndata: ok\n\n"[..],
+    ] {
+        let whole = feed_all(&mut Parser::new(config.clone()), &[stream]);
+        let bytewise: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(
+            feed_all(&mut Parser::new(config.clone()), &bytewise),
+            whole,
+            "{:?}",
+            String::from_utf8_lossy(stream)
+        );
+        assert_eq!(whole.last(), Some(&msg("ok")));
+    }
+}

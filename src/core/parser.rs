@@ -187,8 +187,11 @@ impl Parser {
             chunk = &chunk[at + 1 + usize::from(crlf)..];
         }
         if !chunk.is_empty() && !self.skipping_line {
-            if self.line.len() + chunk.len() > self.line_limit() {
-                self.line_too_long(&mut emit);
+            let bom = self.pending_bom(chunk);
+            if self.line.len() + chunk.len() - bom > self.line_limit() {
+                // Judge the line by its first byte after any BOM, as a whole line would be.
+                let comment = self.line.iter().chain(chunk).nth(bom) == Some(&b':');
+                self.line_too_long(comment, &mut emit);
             } else {
                 self.line.extend_from_slice(chunk);
             }
@@ -200,10 +203,24 @@ impl Parser {
         self.config.max_event_size.saturating_add(16)
     }
 
-    fn line_too_long(&mut self, emit: &mut impl FnMut(Item)) {
+    /// How many bytes at the start of the pending line (`self.line` then `chunk`) are the
+    /// stream's leading BOM, which does not count towards the line's length.
+    fn pending_bom(&self, chunk: &[u8]) -> usize {
+        if self.started {
+            return 0;
+        }
+        let start = self.line.iter().chain(chunk).take(BOM.len());
+        if start.eq(BOM.iter()) {
+            BOM.len()
+        } else {
+            0
+        }
+    }
+
+    fn line_too_long(&mut self, comment: bool, emit: &mut impl FnMut(Item)) {
         // A comment that is too long costs nothing but its own bytes; any other line spoils its
-        // event.
-        let comment = self.line.first() == Some(&b':');
+        // event. The skipped line is still the stream's first line if it was.
+        self.started = true;
         self.line = Vec::new();
         self.skipping_line = true;
         if !comment {
@@ -272,21 +289,17 @@ impl Parser {
             }
             // "If the field name is "id": If the field value does not contain U+0000 NULL, then
             // set the last event ID buffer to the field value. Otherwise, ignore the field."
-            b"id" if !self.skipping_event => {
-                if !value.contains(&0) {
-                    self.id_buffer = decode(value).into_owned();
-                }
+            b"id" if !self.skipping_event && !value.contains(&0) => {
+                self.id_buffer = decode(value).into_owned();
             }
             // "If the field name is "retry": If the field value consists of only ASCII digits,
             // then interpret the field value as an integer in base ten, and set the event
             // stream's reconnection time to that integer. Otherwise, ignore the field."
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    let ms = value.iter().fold(0u64, |n, d| {
-                        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    emit(Item::Retry(ms));
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |n, d| {
+                    n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+                emit(Item::Retry(ms));
             }
             // "Otherwise: The field is ignored."
             _ => {}
