@@ -9,10 +9,13 @@ use wasm_bindgen_futures::JsFuture;
 
 /// The base URL of the `sse-server` that `cargo xtask test` started for this run.
 pub fn server() -> &'static str {
-    option_env!("SSE_SERVER").expect(
-        "SSE_SERVER is not set: run the browser tests through `cargo xtask test browser`, \
-         which starts the real server and hands its URL to the build",
-    )
+    match option_env!("SSE_SERVER") {
+        Some(url) => url,
+        None => panic!(
+            "SSE_SERVER is not set: run the browser tests through `cargo xtask test browser`, \
+             which starts the real server and hands its URL to the build"
+        ),
+    }
 }
 
 thread_local!(static NEXT: Cell<u32> = const { Cell::new(0) });

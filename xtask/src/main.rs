@@ -5,14 +5,19 @@
 //! - `demo [--port N]`: builds the wasm package and serves the live demo.
 //! - `test`: formatting, clippy (host and wasm32), docs, native tests, browser tests against the
 //!   real server, and the demo checked in headless Chromium.
+//! - `bench [--smoke]`: the benchmarks, written to BENCHMARKS.md (the smoke run only checks
+//!   that they work).
+//! - `fuzz [SECONDS]`: the parser's fuzz target.
 
+mod bench;
 mod cmd;
 mod setup;
 mod tasks;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <setup | demo [--port N] | test>";
+const USAGE: &str =
+    "usage: cargo xtask <setup | demo [--port N] | test [PART...] | bench [--smoke] | fuzz [SECONDS]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +25,8 @@ fn main() -> ExitCode {
         Some("setup") => setup::ensure_all().map(|_| ()),
         Some("demo") => tasks::demo(&args[1..]),
         Some("test") => tasks::test(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
+        Some("fuzz") => bench::fuzz(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {

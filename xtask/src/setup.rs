@@ -55,9 +55,11 @@ pub fn ensure_all() -> Result<Tools> {
         }
 
         let version = pinned_wasm_bindgen()?;
-        let want = format!("wasm-bindgen {version}");
-        let have =
-            |bin: &str| output(command(bin).arg("--version")).is_some_and(|o| o.trim() == want);
+        // Each binary prints its own name and version: `wasm-bindgen-test-runner 0.2.130`.
+        let have = |bin: &str| {
+            output(command(bin).arg("--version"))
+                .is_some_and(|o| o.trim() == format!("{bin} {version}"))
+        };
         if !have("wasm-bindgen") || !have("wasm-bindgen-test-runner") {
             // No `--locked`: the registry here lacks one of the CLI's locked dependency versions.
             install(&format!("wasm-bindgen-cli {version}"), &|| {

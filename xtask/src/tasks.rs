@@ -112,6 +112,8 @@ pub fn test(args: &[String]) -> Result {
         step("native tests", || {
             run(cargo().args(["test", "--workspace", "--all-features"]))
         })?;
+        crate::bench::bench(&["--smoke".to_owned()])?;
+        crate::bench::fuzz_for(20)?;
     }
     if wanted("browser") {
         step("browser tests (headless Chromium, real server)", || {

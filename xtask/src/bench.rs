@@ -1,0 +1,252 @@
+//! `cargo xtask bench` and `cargo xtask fuzz`.
+//!
+//! The benchmark results are read from criterion's own files
+//! (`target/criterion/**/new/{benchmark,estimates}.json`), turned into MB/s and ratios against
+//! the peer measured in the same run, written to `target/bench/parser.json` (machine-readable)
+//! and into the marked section of BENCHMARKS.md.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::cmd::{self, cargo, command, output, run, step, Result};
+
+const OURS: &str = "typed-eventsource";
+const PEER: &str = "eventsource-stream";
+const BEGIN: &str = "<!-- parser:begin (written by `cargo xtask bench`) -->";
+const END: &str = "<!-- parser:end -->";
+
+/// One measured case: group, function, bytes per iteration, mean nanoseconds per iteration.
+struct Measurement {
+    group: String,
+    function: String,
+    bytes: u64,
+    mean_ns: f64,
+}
+
+impl Measurement {
+    fn mb_per_s(&self) -> f64 {
+        self.bytes as f64 / self.mean_ns * 1e9 / 1e6
+    }
+}
+
+/// `cargo xtask bench [--smoke]`: the smoke run checks that every case works, measuring
+/// nothing.
+pub fn bench(args: &[String]) -> Result {
+    let smoke = match args {
+        [] => false,
+        [flag] if flag == "--smoke" => true,
+        _ => return Err("usage: cargo xtask bench [--smoke]".to_owned()),
+    };
+    if smoke {
+        return step("parser benchmark (smoke run)", || {
+            run(cargo().args([
+                "bench",
+                "-p",
+                "typed-eventsource",
+                "--bench",
+                "parser",
+                "--",
+                "--test",
+            ]))
+        });
+    }
+    let criterion = cmd::root().join("target/criterion");
+    // Stale results from cases that no longer exist must not reach the table.
+    let _ = std::fs::remove_dir_all(&criterion);
+    step("parser benchmark (criterion)", || {
+        run(cargo().args(["bench", "-p", "typed-eventsource", "--bench", "parser"]))
+    })?;
+    let mut found = Vec::new();
+    collect(&criterion, &mut found)?;
+    if found.is_empty() {
+        return Err("criterion wrote no results".to_owned());
+    }
+    let table = table(&found);
+    println!("\n{table}");
+    write_json(&found)?;
+    update_benchmarks_md(&table)
+}
+
+fn collect(dir: &Path, out: &mut Vec<Measurement>) -> Result {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "new") {
+                out.push(read_measurement(&path)?);
+            } else {
+                collect(&path, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_measurement(dir: &Path) -> Result<Measurement> {
+    let bench = read_json(&dir.join("benchmark.json"))?;
+    let est = read_json(&dir.join("estimates.json"))?;
+    let field = |v: &Value, k: &str| -> Result<String> {
+        v[k].as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{}: no `{k}`", dir.display()))
+    };
+    Ok(Measurement {
+        group: field(&bench, "group_id")?,
+        function: field(&bench, "function_id")?,
+        bytes: bench["throughput"]["Bytes"]
+            .as_u64()
+            .ok_or_else(|| format!("{}: no byte throughput", dir.display()))?,
+        mean_ns: est["mean"]["point_estimate"]
+            .as_f64()
+            .ok_or_else(|| format!("{}: no mean", dir.display()))?,
+    })
+}
+
+fn table(found: &[Measurement]) -> String {
+    let mut groups: BTreeMap<(&str, u64), BTreeMap<&str, &Measurement>> = BTreeMap::new();
+    for m in found {
+        groups
+            .entry((&m.group, m.bytes))
+            .or_default()
+            .insert(&m.function, m);
+    }
+    let mut s = String::from(
+        "| case | input | typed-eventsource | eventsource-stream | ratio |\n|---|---:|---:|---:|---:|\n",
+    );
+    for ((group, bytes), by) in &groups {
+        let ours = by.get(OURS).map(|m| m.mb_per_s());
+        let peer = by.get(PEER).map(|m| m.mb_per_s());
+        let fmt = |v: Option<f64>| v.map_or("not run".to_owned(), |v| format!("{v:.0} MB/s"));
+        let ratio = match (ours, peer) {
+            (Some(o), Some(p)) => format!("{:.1}×", o / p),
+            _ => "".to_owned(),
+        };
+        s.push_str(&format!(
+            "| {group} | {:.1} MB | {} | {} | {ratio} |\n",
+            *bytes as f64 / 1e6,
+            fmt(ours),
+            fmt(peer)
+        ));
+    }
+    s
+}
+
+fn write_json(found: &[Measurement]) -> Result {
+    let dir = cmd::root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let rows: Vec<Value> = found
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "case": m.group, "parser": m.function, "bytes": m.bytes,
+                "mean_ns": m.mean_ns, "mb_per_s": m.mb_per_s(),
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({ "machine": machine(), "parser": rows });
+    let path = dir.join("parser.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("    wrote {}", path.display());
+    Ok(())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let rustc = output(command("rustc").arg("--version")).unwrap_or_default();
+    format!("{cpu}, {cores} cores, {}", rustc.trim())
+}
+
+fn update_benchmarks_md(table: &str) -> Result {
+    let path = cmd::root().join("BENCHMARKS.md");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) else {
+        return Err(format!("BENCHMARKS.md lacks the markers {BEGIN} … {END}"));
+    };
+    let section = format!("{BEGIN}\nMachine: {}.\n\n{table}", machine());
+    let new = format!("{}{section}{}", &text[..a], &text[b..]);
+    std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("    updated {}", path.display());
+    Ok(())
+}
+
+/// Coverage instrumentation that libFuzzer needs, as stable rustc flags (what `cargo fuzz`
+/// passes, without needing a nightly compiler for sanitizers).
+const SANCOV: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+    -Cllvm-args=-sanitizer-coverage-pc-table \
+    -Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions -Coverflow-checks";
+
+/// `cargo xtask fuzz [SECONDS]`: runs the parser's fuzz target for that long (default 60 s).
+pub fn fuzz(args: &[String]) -> Result {
+    let secs: u32 = match args {
+        [] => 60,
+        [n] => n.parse().map_err(|e| format!("bad SECONDS {n}: {e}"))?,
+        _ => return Err("usage: cargo xtask fuzz [SECONDS]".to_owned()),
+    };
+    fuzz_for(secs)
+}
+
+/// Builds the fuzz target and runs it for `secs` seconds; a crash fails the task and leaves
+/// the input in `target/fuzz/`.
+pub fn fuzz_for(secs: u32) -> Result {
+    let root = cmd::root();
+    let target_dir = root.join("target/fuzz");
+    // With an explicit --target, RUSTFLAGS reach only the target's crates, not build scripts
+    // (which cannot link the coverage hooks).
+    let host = output(command("rustc").arg("-vV"))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        })
+        .ok_or("cannot read the host triple from `rustc -vV`")?;
+    step("build the parser fuzz target", || {
+        run(cargo()
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--manifest-path",
+                "fuzz/Cargo.toml",
+            ])
+            .args(["--target", &host, "--target-dir"])
+            .arg(&target_dir)
+            .env("RUSTFLAGS", SANCOV))
+    })?;
+    let binary = target_dir.join(&host).join("release/parser");
+    let corpus: PathBuf = target_dir.join("corpus");
+    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+    step(&format!("fuzz the parser for {secs} s"), || {
+        run(command(path(&binary)?)
+            .arg(format!("-max_total_time={secs}"))
+            .arg("-max_len=4096")
+            .arg("-print_final_stats=1")
+            .arg(format!("-artifact_prefix={}/", path(&target_dir)?))
+            .arg(&corpus)
+            .arg(root.join("fuzz/seeds")))
+    })
+}
+
+fn path(p: &Path) -> Result<&str> {
+    p.to_str()
+        .ok_or_else(|| format!("non-UTF-8 path {}", p.display()))
+}
