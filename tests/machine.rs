@@ -699,3 +699,18 @@ fn jittered_delays_are_reproducible_from_the_seed() {
         "jittered"
     );
 }
+
+#[test]
+fn events_parsed_but_not_yet_delivered_are_dropped_by_close() {
+    let mut p = Pair::new(exact());
+    let (id, _) = p.connect();
+    p.open(id);
+    p.outputs();
+    p.m.handle_bytes(id, b"data: a\n\ndata: b\n\n", p.now);
+    // The caller delivers `a`, and its handler closes the stream: `b` must not follow.
+    assert_eq!(events(&[p.m.poll().expect("an output")]), ["a"]);
+    p.m.close();
+    let outs = p.outputs();
+    assert_eq!(events(&outs), Vec::<String>::new(), "{outs:?}");
+    assert!(outs.contains(&Output::Abort { id }));
+}

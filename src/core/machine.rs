@@ -100,7 +100,9 @@ pub fn default_decision(failure: &Error) -> Decision {
 /// A user's override of [`default_decision`]: called with each failure and the default
 /// decision, it returns the decision to take.
 #[derive(Clone)]
-pub struct RetryPolicy(Rc<dyn Fn(&Error, Decision) -> Decision>);
+pub struct RetryPolicy(Rc<DecideFn>);
+
+type DecideFn = dyn Fn(&Error, Decision) -> Decision;
 
 impl RetryPolicy {
     /// Wraps a decision function.
@@ -483,6 +485,9 @@ impl Machine {
     /// The user closes the stream: any connection is aborted, any pending reconnection is
     /// cancelled, and no connection is made again.
     pub fn close(&mut self) {
+        // Events already parsed but not yet delivered are dropped too: nothing is delivered
+        // after a close.
+        self.outputs.retain(|o| !matches!(o, Output::Event(_)));
         self.close_with(CloseReason::UserClosed);
     }
 

@@ -1,0 +1,188 @@
+//! The browser's globals, through the global object (a window or a worker), and the two things
+//! this crate registers with them: event listeners and timers. Each is owned by a value whose
+//! `Drop` removes it, and each is counted, so tests (and users) can check that nothing leaks.
+
+use std::cell::Cell;
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::EventTarget;
+
+#[wasm_bindgen]
+extern "C" {
+    // Bound as free functions, so they resolve on the global object: window or worker alike.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_name = fetch)]
+    pub(crate) fn fetch_with_request(request: &web_sys::Request) -> js_sys::Promise;
+}
+
+thread_local! {
+    static LISTENERS: Cell<usize> = const { Cell::new(0) };
+    static TIMERS: Cell<usize> = const { Cell::new(0) };
+    static CONNECTIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// What this crate holds in the browser right now, over all its streams: event listeners (each
+/// with its closure), armed timers and open connections. Every one is released when the stream
+/// that owns it closes or is dropped, so these return to zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LiveResources {
+    /// Event listeners registered (with their closures).
+    pub listeners: usize,
+    /// Timers armed.
+    pub timers: usize,
+    /// Connections (an `EventSource` object or a fetch in flight) not yet closed or aborted.
+    pub connections: usize,
+}
+
+/// Counts what this crate holds in the browser right now (see [`LiveResources`]).
+pub fn live_resources() -> LiveResources {
+    LiveResources {
+        listeners: LISTENERS.with(Cell::get),
+        timers: TIMERS.with(Cell::get),
+        connections: CONNECTIONS.with(Cell::get),
+    }
+}
+
+fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>, up: bool) {
+    counter.with(|c| {
+        c.set(if up {
+            c.get() + 1
+        } else {
+            c.get().saturating_sub(1)
+        })
+    });
+}
+
+/// Counts one connection for as long as it lives.
+#[derive(Debug)]
+pub(crate) struct ConnectionToken(());
+
+impl ConnectionToken {
+    pub(crate) fn new() -> Self {
+        bump(&CONNECTIONS, true);
+        ConnectionToken(())
+    }
+}
+
+impl Drop for ConnectionToken {
+    fn drop(&mut self) {
+        bump(&CONNECTIONS, false);
+    }
+}
+
+/// An event listener, removed when dropped.
+pub(crate) struct Listener {
+    target: EventTarget,
+    event_type: String,
+    closure: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Listener {
+    pub(crate) fn new(
+        target: &EventTarget,
+        event_type: &str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Self {
+        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+        // Adding a listener only fails for a target that is not an EventTarget, which the
+        // types rule out.
+        let _ =
+            target.add_event_listener_with_callback(event_type, closure.as_ref().unchecked_ref());
+        bump(&LISTENERS, true);
+        Listener {
+            target: target.clone(),
+            event_type: event_type.to_owned(),
+            closure,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.target.remove_event_listener_with_callback(
+            &self.event_type,
+            self.closure.as_ref().unchecked_ref(),
+        );
+        bump(&LISTENERS, false);
+    }
+}
+
+/// A one-shot timer on the global `setTimeout`, cleared when dropped.
+pub(crate) struct Timer {
+    handle: JsValue,
+    _closure: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    pub(crate) fn new(ms: u32, f: impl FnMut() + 'static) -> Self {
+        let closure = Closure::<dyn FnMut()>::new(f);
+        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+        let handle = set_timeout(closure.as_ref().unchecked_ref(), ms);
+        bump(&TIMERS, true);
+        Timer {
+            handle,
+            _closure: closure,
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.handle);
+        bump(&TIMERS, false);
+    }
+}
+
+/// A property of the global object (`window` or the worker's `self`).
+pub(crate) fn global_get(name: &str) -> Option<JsValue> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// The global object as an event target (for `online`, `offline`, `pageshow`).
+pub(crate) fn global_target() -> EventTarget {
+    js_sys::global().unchecked_into()
+}
+
+/// The document, when there is one (not in a worker).
+pub(crate) fn document() -> Option<EventTarget> {
+    global_get("document").map(JsCast::unchecked_into)
+}
+
+/// `navigator.onLine`, true when the browser does not say.
+pub(crate) fn online() -> bool {
+    global_get("navigator")
+        .and_then(|n| Reflect::get(&n, &"onLine".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true)
+}
+
+/// `document.visibilityState == "visible"`; true in a worker.
+pub(crate) fn visible() -> bool {
+    document()
+        .and_then(|d| Reflect::get(&d, &"visibilityState".into()).ok())
+        .and_then(|v| v.as_string())
+        .is_none_or(|s| s != "hidden")
+}
+
+/// `location.href` of the page or worker, the base for relative URLs.
+pub(crate) fn base_url() -> Option<String> {
+    global_get("location")
+        .and_then(|l| Reflect::get(&l, &"href".into()).ok())
+        .and_then(|v| v.as_string())
+}
+
+/// The message of a thrown JavaScript value.
+pub(crate) fn js_message(value: &JsValue) -> String {
+    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}

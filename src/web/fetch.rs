@@ -1,0 +1,164 @@
+//! The transport over `fetch` and a `ReadableStream`: this crate sends the request, sees the
+//! status and headers, and parses the body with the core parser.
+//!
+//! It adds what the browser's `EventSource` cannot do: request headers (fixed, or from a
+//! function called before every attempt), a method and a body, a credentials mode, the status
+//! and `Retry-After` for retry decisions, comments that keep the idle watchdog fed, and the
+//! `Last-Event-ID` header on reconnection. A connection is torn down through its
+//! `AbortController`.
+
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
+
+use super::browser::{fetch_with_request, js_message, ConnectionToken};
+use super::shared::Shared;
+use super::{Credentials, Options};
+use crate::core::error::Error;
+use crate::core::machine::ConnectionId;
+
+/// One request in flight, aborted when dropped.
+pub(crate) struct FetchConnection {
+    controller: AbortController,
+    _token: ConnectionToken,
+}
+
+impl FetchConnection {
+    pub(crate) fn open(
+        shared: &Rc<Shared>,
+        id: ConnectionId,
+        options: Rc<Options>,
+        url: String,
+        last_event_id: Option<String>,
+    ) -> Result<Self, Error> {
+        let controller = AbortController::new().map_err(|e| Error::Network {
+            message: js_message(&e),
+        })?;
+        let signal = controller.signal();
+        let weak = Rc::downgrade(shared);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = run(&weak, id, &options, &url, last_event_id, &signal).await {
+                // An abort is this crate's own doing (the connection was replaced or closed).
+                if !signal.aborted() {
+                    let error = Error::Network {
+                        message: js_message(&e),
+                    };
+                    Shared::input(&weak, |m, now| m.handle_error(id, error, now));
+                }
+            }
+        });
+        Ok(FetchConnection {
+            controller,
+            _token: ConnectionToken::new(),
+        })
+    }
+}
+
+impl Drop for FetchConnection {
+    fn drop(&mut self) {
+        self.controller.abort();
+    }
+}
+
+/// Builds the request's headers: the fixed ones, then the function's, then `Accept` and
+/// `Last-Event-ID`.
+pub(crate) fn headers(
+    fixed: &[(String, String)],
+    dynamic: &[(String, String)],
+    last_event_id: Option<&str>,
+) -> Result<web_sys::Headers, JsValue> {
+    let h = web_sys::Headers::new()?;
+    h.set("Accept", "text/event-stream")?;
+    for (name, value) in fixed.iter().chain(dynamic) {
+        h.set(name, value)?;
+    }
+    if let Some(id) = last_event_id {
+        h.set("Last-Event-ID", id)?;
+    }
+    Ok(h)
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not honoured).
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get("retry-after").ok()??;
+    value.trim().parse().ok().map(Duration::from_secs)
+}
+
+async fn run(
+    weak: &Weak<Shared>,
+    id: ConnectionId,
+    options: &Options,
+    url: &str,
+    last_event_id: Option<String>,
+    signal: &AbortSignal,
+) -> Result<(), JsValue> {
+    let dynamic = match &options.headers_fn {
+        Some(f) => f().await,
+        None => Vec::new(),
+    };
+    if signal.aborted() {
+        return Ok(());
+    }
+    let init = RequestInit::new();
+    init.set_method(&options.method);
+    init.set_headers(&JsValue::from(headers(
+        &options.headers,
+        &dynamic,
+        last_event_id.as_deref(),
+    )?));
+    init.set_signal(Some(signal));
+    init.set_cache(web_sys::RequestCache::NoStore);
+    init.set_credentials(match options.credentials {
+        Credentials::Omit => web_sys::RequestCredentials::Omit,
+        Credentials::SameOrigin => web_sys::RequestCredentials::SameOrigin,
+        Credentials::Include => web_sys::RequestCredentials::Include,
+    });
+    if let Some(body) = &options.body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = web_sys::Request::new_with_str_and_init(url, &init)?;
+    let response: Response = JsFuture::from(fetch_with_request(&request))
+        .await?
+        .dyn_into()?;
+    let status = response.status();
+    let content_type = response.headers().get("content-type")?;
+    let retry_after = retry_after(&response);
+    let go_on = Shared::input(weak, |m, now| {
+        m.handle_response(id, status, content_type.as_deref(), retry_after, now);
+        m.current() == Some(id)
+    });
+    if go_on != Some(true) {
+        // The machine turned the response down and aborted it (dropping this connection).
+        return Ok(());
+    }
+    let Some(body) = response.body() else {
+        Shared::input(weak, |m, now| m.handle_end(id, now));
+        return Ok(());
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if Reflect::get(&chunk, &"done".into())?
+            .as_bool()
+            .unwrap_or(true)
+        {
+            Shared::input(weak, |m, now| m.handle_end(id, now));
+            return Ok(());
+        }
+        let bytes = Reflect::get(&chunk, &"value".into())?
+            .unchecked_into::<Uint8Array>()
+            .to_vec();
+        let go_on = Shared::input(weak, |m, now| {
+            m.handle_bytes(id, &bytes, now);
+            m.current() == Some(id)
+        });
+        if go_on != Some(true) {
+            let _ = reader.cancel();
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The user's callbacks, by event type. Each is called outside every borrow of the stream's
+//! state, so a callback may add handlers, close the stream or drop it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+
+use crate::core::error::Error;
+use crate::core::machine::State;
+use crate::core::parser::Event;
+
+type Callback<T> = Rc<RefCell<dyn FnMut(&T)>>;
+
+/// Decodes an event's data as JSON into `T`; a failure keeps the event's type and raw data.
+pub fn decode<T: DeserializeOwned>(event: &Event) -> Result<T, Error> {
+    serde_json::from_str(&event.data).map_err(|e| Error::Decode {
+        event_type: event.event_type.clone(),
+        data: event.data.clone(),
+        message: e.to_string(),
+    })
+}
+
+#[derive(Default)]
+pub(crate) struct Handlers {
+    events: RefCell<HashMap<String, Vec<Callback<Event>>>>,
+    states: RefCell<Vec<Callback<State>>>,
+    errors: RefCell<Vec<Callback<Error>>>,
+}
+
+impl Handlers {
+    pub(crate) fn on_raw(&self, event_type: &str, f: impl FnMut(&Event) + 'static) {
+        self.events
+            .borrow_mut()
+            .entry(event_type.to_owned())
+            .or_default()
+            .push(Rc::new(RefCell::new(f)));
+    }
+
+    pub(crate) fn on<T: DeserializeOwned>(
+        &self,
+        event_type: &str,
+        mut f: impl FnMut(Result<T, Error>) + 'static,
+    ) {
+        self.on_raw(event_type, move |event| f(decode(event)));
+    }
+
+    pub(crate) fn on_state(&self, f: impl FnMut(&State) + 'static) {
+        self.states.borrow_mut().push(Rc::new(RefCell::new(f)));
+    }
+
+    pub(crate) fn on_error(&self, f: impl FnMut(&Error) + 'static) {
+        self.errors.borrow_mut().push(Rc::new(RefCell::new(f)));
+    }
+
+    /// The event types that have handlers.
+    pub(crate) fn event_types(&self) -> Vec<String> {
+        self.events.borrow().keys().cloned().collect()
+    }
+
+    pub(crate) fn has_event_type(&self, event_type: &str) -> bool {
+        self.events.borrow().contains_key(event_type)
+    }
+
+    pub(crate) fn event(&self, event: &Event) {
+        let list = self.events.borrow().get(&event.event_type).cloned();
+        call_all(list.as_deref().unwrap_or_default(), event);
+    }
+
+    pub(crate) fn state(&self, state: &State) {
+        let list = self.states.borrow().clone();
+        call_all(&list, state);
+    }
+
+    pub(crate) fn error(&self, error: &Error) {
+        let list = self.errors.borrow().clone();
+        call_all(&list, error);
+    }
+
+    pub(crate) fn clear(&self) {
+        self.events.borrow_mut().clear();
+        self.states.borrow_mut().clear();
+        self.errors.borrow_mut().clear();
+    }
+}
+
+fn call_all<T>(list: &[Callback<T>], value: &T) {
+    for f in list {
+        // A callback that is already running (it closed the stream, say, and the close's state
+        // change comes back to it) is not re-entered; the pump never does that, but a callback
+        // that calls into another stream's pump could.
+        if let Ok(mut f) = f.try_borrow_mut() {
+            f(value);
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! The browser client: [`EventSource::builder`], then typed handlers, over either transport.
+//!
+//! ```no_run
+//! use serde::Deserialize;
+//! use typed_eventsource::web::{EventSource, Transport};
+//!
+//! #[derive(Deserialize)]
+//! struct Price { symbol: String, price: f64 }
+//!
+//! # fn main() -> Result<(), typed_eventsource::Error> {
+//! let source = EventSource::builder("/prices")
+//!     .transport(Transport::Fetch)
+//!     .header("Authorization", "Bearer 123")
+//!     .on::<Price>("price", |result| match result {
+//!         Ok(p) => println!("{} {}", p.symbol, p.price),
+//!         Err(e) => eprintln!("{e}"),
+//!     })
+//!     .on_state(|state| println!("{state:?}"))
+//!     .open()?;
+//! // Keep `source` as long as the stream should run: dropping it closes the stream.
+//! # drop(source); Ok(()) }
+//! ```
+
+mod browser;
+mod eventsource;
+mod fetch;
+mod handlers;
+mod shared;
+#[cfg(feature = "stream")]
+mod stream;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use web_time::Instant;
+
+pub use browser::{live_resources, LiveResources};
+pub use handlers::decode;
+#[cfg(feature = "stream")]
+pub use stream::EventStream;
+
+use crate::core::backoff::Backoff;
+use crate::core::error::Error;
+use crate::core::machine::{Environment, Machine, MachineConfig, RetryPolicy, State};
+use crate::core::parser::{Event, ParserConfig};
+use handlers::Handlers;
+use shared::{Connection, Shared};
+
+/// Which browser API carries the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Transport {
+    /// The browser's own `EventSource`, which parses the stream itself. The default: it is what
+    /// servers and proxies are tested with, and it is all that most streams need. It cannot
+    /// send headers, a method or a body, and it hides the status of a refused response.
+    #[default]
+    EventSource,
+    /// `fetch` with a streamed body, parsed by this crate. Sends headers, a method and a body,
+    /// sees the HTTP status and `Retry-After`, sends `Last-Event-ID` as a header, and feeds the
+    /// idle watchdog with comments. Also much faster: the browser's `EventSource` dispatch is
+    /// the bottleneck for busy streams.
+    Fetch,
+}
+
+/// Whether the request carries cookies and HTTP authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// Never (fetch only).
+    Omit,
+    /// Only to the page's own origin. The default, as for both browser APIs.
+    #[default]
+    SameOrigin,
+    /// Also across origins (`withCredentials` for `EventSource`); the server must answer with
+    /// `Access-Control-Allow-Credentials: true` and echo the origin.
+    Include,
+}
+
+/// An asynchronous source of request headers, called before every connection attempt.
+pub type HeadersFn = dyn Fn() -> Pin<Box<dyn Future<Output = Vec<(String, String)>>>>;
+
+/// What a connection needs; fixed when the stream opens.
+pub(crate) struct Options {
+    pub(crate) url: String,
+    pub(crate) transport: Transport,
+    pub(crate) credentials: Credentials,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers_fn: Option<Rc<HeadersFn>>,
+    pub(crate) method: String,
+    pub(crate) body: Option<String>,
+    pub(crate) last_event_id_param: Option<String>,
+}
+
+/// Options for a stream, then [`Builder::open`]. Every option states its default.
+#[must_use = "a builder does nothing until `open()`"]
+pub struct Builder {
+    options: Options,
+    config: MachineConfig,
+    max_event_size: Option<usize>,
+    seed: Option<u64>,
+    handlers: Handlers,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("url", &self.options.url)
+            .field("transport", &self.options.transport)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// Which API carries the stream. Default: [`Transport::EventSource`].
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.options.transport = transport;
+        self
+    }
+
+    /// Cookies and HTTP authentication. Default: [`Credentials::SameOrigin`].
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.options.credentials = credentials;
+        self
+    }
+
+    /// Adds a request header (fetch transport only). Default: none besides
+    /// `Accept: text/event-stream` and, on reconnection, `Last-Event-ID`.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Headers computed before every connection attempt, after the fixed ones (fetch transport
+    /// only): a token refreshed between attempts is used at once. Default: none.
+    pub fn headers_with<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Vec<(String, String)>> + 'static,
+    {
+        self.options.headers_fn = Some(Rc::new(move || Box::pin(f())));
+        self
+    }
+
+    /// The request method (fetch transport only). Default: `GET`.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.options.method = method.into();
+        self
+    }
+
+    /// The request body (fetch transport only). Default: none.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.options.body = Some(body.into());
+        self
+    }
+
+    /// The reconnection policy. Default: [`Backoff::default()`] (1 s doubling to 30 s, equal
+    /// jitter, never giving up).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.config.backoff = backoff;
+        self
+    }
+
+    /// Which failures are retried: `f(failure, default)` returns the decision. Default:
+    /// [`default_decision`](crate::core::machine::default_decision).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry_policy = policy;
+        self
+    }
+
+    /// Replace a connection that stays silent (no byte, no event) this long. Default: none.
+    /// Set it above the server's keep-alive interval. With [`Transport::EventSource`] only
+    /// events count (the browser swallows comments), so set it above the longest gap between
+    /// events.
+    pub fn idle_timeout(mut self, after: Duration) -> Self {
+        self.config.idle_timeout = Some(after);
+        self
+    }
+
+    /// Disconnect while the page is hidden, and reconnect (resuming) when it is shown.
+    /// Default: `false`.
+    pub fn pause_when_hidden(mut self, pause: bool) -> Self {
+        self.config.pause_when_hidden = pause;
+        self
+    }
+
+    /// Resume after this event id on the first connection. Default: none.
+    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.config.last_event_id = Some(id.into());
+        self
+    }
+
+    /// Send the last event id on reconnection as this query parameter too. Default: none. The
+    /// [`Transport::EventSource`] transport needs it to resume: a new browser `EventSource`
+    /// cannot send the `Last-Event-ID` header.
+    pub fn last_event_id_param(mut self, name: impl Into<String>) -> Self {
+        self.options.last_event_id_param = Some(name.into());
+        self
+    }
+
+    /// The largest event kept, in bytes (fetch transport). Default: 4 MiB. A larger event is
+    /// discarded with [`Error::EventTooLarge`] and the stream goes on.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = Some(bytes);
+        self
+    }
+
+    /// Seeds the back-off jitter, for reproducible delays. Default: a random seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Calls `f` with each event of this type, its data decoded from JSON into `T`. A failure
+    /// to decode arrives as [`Error::Decode`], which keeps the type and raw data.
+    pub fn on<T: DeserializeOwned>(
+        self,
+        event_type: &str,
+        f: impl FnMut(Result<T, Error>) + 'static,
+    ) -> Self {
+        self.handlers.on(event_type, f);
+        self
+    }
+
+    /// Calls `f` with each event of this type, undecoded.
+    pub fn on_raw(self, event_type: &str, f: impl FnMut(&Event) + 'static) -> Self {
+        self.handlers.on_raw(event_type, f);
+        self
+    }
+
+    /// Calls `f` with each state change, from the first `Connecting` on.
+    pub fn on_state(self, f: impl FnMut(&State) + 'static) -> Self {
+        self.handlers.on_state(f);
+        self
+    }
+
+    /// Calls `f` with each failure (before the state change it causes).
+    pub fn on_error(self, f: impl FnMut(&Error) + 'static) -> Self {
+        self.handlers.on_error(f);
+        self
+    }
+
+    fn check(&mut self) -> Result<(), Error> {
+        let bad = |option, reason: &str| {
+            Err(Error::InvalidOption {
+                option,
+                reason: reason.to_owned(),
+            })
+        };
+        if let Err(e) = self.config.backoff.validate() {
+            return bad("backoff", &e.to_string());
+        }
+        if self.config.idle_timeout.is_some_and(|t| t.is_zero()) {
+            return bad("idle_timeout", "must be greater than zero");
+        }
+        if self.max_event_size == Some(0) {
+            return bad("max_event_size", "must be greater than zero");
+        }
+        if self.options.last_event_id_param.as_deref() == Some("") {
+            return bad("last_event_id_param", "must not be empty");
+        }
+        let o = &self.options;
+        if o.transport == Transport::EventSource {
+            let fetch_only = if !o.headers.is_empty() || o.headers_fn.is_some() {
+                Some("headers")
+            } else if o.method != "GET" {
+                Some("method")
+            } else if o.body.is_some() {
+                Some("body")
+            } else if o.credentials == Credentials::Omit {
+                Some("credentials")
+            } else {
+                None
+            };
+            if let Some(option) = fetch_only {
+                return bad(
+                    option,
+                    "the browser's EventSource cannot do this; use Transport::Fetch",
+                );
+            }
+        }
+        // Resolve the URL as the browser will, so that a bad one fails here, not later.
+        let resolved = match browser::base_url() {
+            Some(base) => web_sys::Url::new_with_base(&o.url, &base),
+            None => web_sys::Url::new(&o.url),
+        };
+        match resolved {
+            Ok(url) => self.options.url = url.href(),
+            Err(e) => return bad("url", &browser::js_message(&e)),
+        }
+        if let Err(e) = fetch::headers(&self.options.headers, &[], None) {
+            return bad("headers", &browser::js_message(&e));
+        }
+        Ok(())
+    }
+
+    /// Validates the options and connects. Nothing is opened when an option is invalid
+    /// ([`Error::InvalidOption`] names it).
+    pub fn open(mut self) -> Result<EventSource, Error> {
+        self.check()?;
+        let mut config = self.config;
+        if let Some(size) = self.max_event_size {
+            config.parser = ParserConfig::default().max_event_size(size);
+        }
+        let env = Environment {
+            online: browser::online(),
+            visible: browser::visible(),
+        };
+        let seed = self
+            .seed
+            .unwrap_or_else(|| (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64);
+        let machine = Machine::new(config, env, Instant::now(), seed);
+        let shared = Shared::new(machine, self.options, self.handlers);
+        shared.watch_lifecycle();
+        shared.pump();
+        Ok(EventSource { shared })
+    }
+}
+
+/// A Server-Sent Events stream with typed handlers and a reconnection policy.
+///
+/// It owns every listener, closure and timer it registers: dropping it closes the connection
+/// and frees them all (so it is not `Clone`; share it with `Rc` if needed).
+#[must_use = "dropping an EventSource closes it at once"]
+pub struct EventSource {
+    shared: Rc<Shared>,
+}
+
+impl fmt::Debug for EventSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventSource")
+            .field("url", &self.url())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+impl EventSource {
+    /// Starts building a stream from `url` (absolute, or relative to the page).
+    pub fn builder(url: impl Into<String>) -> Builder {
+        Builder {
+            options: Options {
+                url: url.into(),
+                transport: Transport::default(),
+                credentials: Credentials::default(),
+                headers: Vec::new(),
+                headers_fn: None,
+                method: "GET".to_owned(),
+                body: None,
+                last_event_id_param: None,
+            },
+            config: MachineConfig::default(),
+            max_event_size: None,
+            seed: None,
+            handlers: Handlers::default(),
+        }
+    }
+
+    /// The stream's URL, resolved against the page.
+    pub fn url(&self) -> String {
+        self.shared.core.borrow().options.url.clone()
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.shared.core.borrow().machine.state().clone()
+    }
+
+    /// The id of the last event received: where the next connection resumes.
+    pub fn last_event_id(&self) -> String {
+        self.shared.core.borrow().machine.last_event_id().to_owned()
+    }
+
+    /// The browser's `EventSource` in use, if the transport is [`Transport::EventSource`] and
+    /// a connection is open or being made. It is replaced on every reconnection.
+    pub fn as_web_sys(&self) -> Option<web_sys::EventSource> {
+        match &self.shared.core.borrow().connection {
+            Some((_, Connection::EventSource(c))) => Some(c.source().clone()),
+            _ => None,
+        }
+    }
+
+    /// See [`Builder::on`].
+    pub fn on<T: DeserializeOwned>(
+        &self,
+        event_type: &str,
+        f: impl FnMut(Result<T, Error>) + 'static,
+    ) {
+        self.listen_for(event_type);
+        self.shared.handlers.on(event_type, f);
+    }
+
+    /// See [`Builder::on_raw`].
+    pub fn on_raw(&self, event_type: &str, f: impl FnMut(&Event) + 'static) {
+        self.listen_for(event_type);
+        self.shared.handlers.on_raw(event_type, f);
+    }
+
+    /// See [`Builder::on_state`].
+    pub fn on_state(&self, f: impl FnMut(&State) + 'static) {
+        self.shared.handlers.on_state(f);
+    }
+
+    /// See [`Builder::on_error`].
+    pub fn on_error(&self, f: impl FnMut(&Error) + 'static) {
+        self.shared.handlers.on_error(f);
+    }
+
+    /// A browser `EventSource` only delivers the types it listens for.
+    fn listen_for(&self, event_type: &str) {
+        if event_type == "message" || self.shared.handlers.has_event_type(event_type) {
+            return;
+        }
+        let weak = Rc::downgrade(&self.shared);
+        if let Some((_, Connection::EventSource(c))) = &mut self.shared.core.borrow_mut().connection
+        {
+            c.listen(&weak, event_type);
+        }
+    }
+
+    /// Closes the stream: the connection is aborted, a pending reconnection is cancelled, and
+    /// nothing is delivered after this returns. [`EventSource::reopen`] starts again.
+    pub fn close(&self) {
+        self.shared.apply(|m, _| m.close());
+    }
+
+    /// Opens a closed stream again with a fresh back-off, resuming after the last event id.
+    pub fn reopen(&self) {
+        self.shared.watch_lifecycle();
+        self.shared.apply(|m, now| m.reopen(now));
+    }
+}
+
+impl Drop for EventSource {
+    fn drop(&mut self) {
+        // Handlers see the stream close (a `Stream` of events ends), then everything goes.
+        self.shared.apply(|m, _| m.close());
+        self.shared.release();
+    }
+}

@@ -1,0 +1,592 @@
+//! The browser client in headless Chromium against the real server, over both transports
+//! wherever the transport can do what is tested.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use typed_eventsource::web::{live_resources, Builder};
+use typed_eventsource::{
+    Backoff, CloseReason, Credentials, Error, EventSource, Jitter, State, Transport,
+};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const BOTH: [Transport; 2] = [Transport::EventSource, Transport::Fetch];
+
+/// The server's JSON payload.
+#[derive(Debug, Deserialize, PartialEq)]
+struct Payload {
+    seq: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    text: String,
+}
+
+/// What a stream reported: events by (type, seq), decode errors, every error and state.
+#[derive(Default)]
+struct Seen {
+    events: Vec<(String, u64)>,
+    errors: Vec<Error>,
+    states: Vec<State>,
+}
+
+type Shared = Rc<RefCell<Seen>>;
+
+/// A builder that records typed events of `types`, errors and states into `seen`.
+fn recording(url: &str, transport: Transport, types: &[&str], seen: &Shared) -> Builder {
+    let mut b = EventSource::builder(url)
+        .transport(transport)
+        .last_event_id_param("lastEventId")
+        .backoff(fast());
+    for t in types {
+        let s = seen.clone();
+        b = b.on::<Payload>(t, move |r| match r {
+            Ok(p) => s.borrow_mut().events.push((p.kind, p.seq)),
+            Err(e) => s.borrow_mut().errors.push(e),
+        });
+    }
+    let s = seen.clone();
+    let b = b.on_error(move |e| s.borrow_mut().errors.push(e.clone()));
+    let s = seen.clone();
+    b.on_state(move |st| s.borrow_mut().states.push(st.clone()))
+}
+
+/// Quick, exact delays so that tests reconnect fast.
+fn fast() -> Backoff {
+    Backoff::default()
+        .initial(Duration::from_millis(20))
+        .max(Duration::from_millis(40))
+        .jitter(Jitter::None)
+}
+
+fn seqs(seen: &Shared) -> Vec<u64> {
+    seen.borrow().events.iter().map(|(_, s)| *s).collect()
+}
+
+async fn until(what: &str, ms: i32, seen: &Shared, check: impl Fn(&Seen) -> bool) {
+    support::eventually(what, ms, || check(&seen.borrow()).then_some(())).await
+}
+
+fn is_open(s: &Seen) -> bool {
+    s.states.last() == Some(&State::Open)
+}
+
+fn closed(s: &Seen) -> Option<CloseReason> {
+    s.states.iter().rev().find_map(|st| match st {
+        State::Closed { reason } => Some(reason.clone()),
+        _ => None,
+    })
+}
+
+#[wasm_bindgen_test]
+async fn named_events_reach_their_typed_handlers() {
+    for transport in BOTH {
+        let key = support::scenario("named");
+        let url = support::sse_url(&key, "count=6&event=price,news&end=hold");
+        let seen = Shared::default();
+        let source = recording(&url, transport, &["price", "news"], &seen)
+            .open()
+            .expect("opens");
+        until("six events", 5_000, &seen, |s| s.events.len() >= 6).await;
+        let events = seen.borrow().events.clone();
+        let want: Vec<(String, u64)> = (1..=6)
+            .map(|i| (if i % 2 == 1 { "price" } else { "news" }.to_owned(), i))
+            .collect();
+        assert_eq!(events, want, "{transport:?}");
+        assert_eq!(source.last_event_id(), "6");
+        assert_eq!(source.state(), State::Open);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_decode_failure_keeps_the_type_and_raw_data() {
+    for transport in BOTH {
+        let key = support::scenario("decode");
+        let url = support::sse_url(&key, "count=1&data=text&end=hold");
+        let seen = Shared::default();
+        let _source = recording(&url, transport, &["message"], &seen)
+            .open()
+            .expect("opens");
+        until("a decode error", 5_000, &seen, |s| !s.errors.is_empty()).await;
+        let first = seen.borrow().errors[0].clone();
+        match &first {
+            Error::Decode {
+                event_type, data, ..
+            } => {
+                assert_eq!((event_type.as_str(), data.as_str()), ("message", "event 1"));
+            }
+            other => panic!("{transport:?}: expected a decode error, got {other:?}"),
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn twenty_forced_drops_lose_and_repeat_no_event() {
+    for transport in BOTH {
+        let key = support::scenario("resume");
+        // Each connection sends 3 events, half of a fourth, then breaks.
+        let url = support::sse_url(&key, "total=63&count=3&end=drop");
+        let seen = Shared::default();
+        let _source = recording(&url, transport, &["message"], &seen)
+            .open()
+            .expect("opens");
+        until("63 events", 30_000, &seen, |s| s.events.len() >= 63).await;
+        assert_eq!(seqs(&seen), (1..=63).collect::<Vec<_>>(), "{transport:?}");
+        let log = support::log(&key).await;
+        let records = log["records"].as_array().expect("records");
+        assert!(records.len() >= 21, "{log}");
+        // Every reconnection resumed after the last event the client had.
+        for (k, r) in records.iter().take(21).enumerate().skip(1) {
+            assert_eq!(r["resumed_after"], 3 * k as u64, "{transport:?} {log}");
+        }
+        if transport == Transport::Fetch {
+            assert_eq!(records[1]["headers"]["last-event-id"], "3", "{log}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_servers_retry_sets_the_delay_for_fetch() {
+    let key = support::scenario("retry");
+    let url = support::sse_url(&key, "count=1&retry=700&end=close");
+    let seen = Shared::default();
+    let _source = recording(&url, Transport::Fetch, &["message"], &seen)
+        .open()
+        .expect("opens");
+    until("a reconnection", 5_000, &seen, |s| {
+        s.states
+            .iter()
+            .any(|st| matches!(st, State::Reconnecting { .. }))
+    })
+    .await;
+    let delay = seen.borrow().states.iter().find_map(|st| match st {
+        State::Reconnecting { delay, .. } => Some(*delay),
+        _ => None,
+    });
+    assert_eq!(delay, Some(Duration::from_millis(700)));
+}
+
+#[wasm_bindgen_test]
+async fn status_204_closes_the_stream_without_an_error() {
+    let key = support::scenario("no-content");
+    let seen = Shared::default();
+    let _source = recording(
+        &support::sse_url(&key, "status=204"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .open()
+    .expect("opens");
+    until("closed", 5_000, &seen, |s| closed(s).is_some()).await;
+    assert_eq!(closed(&seen.borrow()), Some(CloseReason::ServerRequested));
+    assert!(seen.borrow().errors.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn status_404_stops_with_the_status_and_never_retries() {
+    let key = support::scenario("not-found");
+    let seen = Shared::default();
+    let _source = recording(
+        &support::sse_url(&key, "status=404"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .open()
+    .expect("opens");
+    until("closed", 5_000, &seen, |s| closed(s).is_some()).await;
+    assert!(matches!(
+        closed(&seen.borrow()),
+        Some(CloseReason::Failed(Error::HttpStatus { status: 404, .. }))
+    ));
+    support::sleep(300).await;
+    assert_eq!(support::log(&key).await["requests"], 1);
+}
+
+#[wasm_bindgen_test]
+async fn three_500s_are_retried_with_growing_delays_then_the_stream_recovers() {
+    for transport in BOTH {
+        let key = support::scenario("five-hundred");
+        let url = support::sse_url(&key, "status=500&fail_first=3&count=2&end=hold");
+        let seen = Shared::default();
+        let _source = recording(&url, transport, &["message"], &seen)
+            .backoff(
+                Backoff::default()
+                    .initial(Duration::from_millis(50))
+                    .jitter(Jitter::None),
+            )
+            .open()
+            .expect("opens");
+        until("two events", 10_000, &seen, |s| s.events.len() >= 2).await;
+        let delays: Vec<Duration> = seen
+            .borrow()
+            .states
+            .iter()
+            .filter_map(|st| match st {
+                State::Reconnecting { delay, .. } => Some(*delay),
+                _ => None,
+            })
+            .collect();
+        let ms = Duration::from_millis;
+        assert_eq!(delays, [ms(50), ms(100), ms(200)], "{transport:?}");
+        let expected = match transport {
+            Transport::Fetch => Error::HttpStatus {
+                status: 500,
+                retry_after: None,
+            },
+            _ => Error::Refused,
+        };
+        assert_eq!(
+            seen.borrow().errors[..3],
+            [expected.clone(), expected.clone(), expected]
+        );
+        assert_eq!(seqs(&seen), [1, 2]);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn status_429_waits_for_retry_after() {
+    let key = support::scenario("too-many");
+    let url = support::sse_url(
+        &key,
+        "status=429&fail_first=1&retry_after=1&count=1&end=hold",
+    );
+    let seen = Shared::default();
+    let _source = recording(&url, Transport::Fetch, &["message"], &seen)
+        .open()
+        .expect("opens");
+    until("an event", 5_000, &seen, |s| !s.events.is_empty()).await;
+    let s = seen.borrow();
+    assert_eq!(
+        s.errors[0],
+        Error::HttpStatus {
+            status: 429,
+            retry_after: Some(Duration::from_secs(1))
+        }
+    );
+    assert!(s.states.contains(&State::Reconnecting {
+        attempt: 1,
+        delay: Duration::from_secs(1)
+    }));
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_content_type_stops_the_fetch_transport() {
+    let key = support::scenario("content-type");
+    let seen = Shared::default();
+    let _source = recording(
+        &support::sse_url(&key, "content_type=text/plain"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .open()
+    .expect("opens");
+    until("closed", 5_000, &seen, |s| closed(s).is_some()).await;
+    assert!(matches!(
+        closed(&seen.borrow()),
+        Some(CloseReason::Failed(Error::ContentType { content_type })) if content_type == "text/plain"
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn a_stalled_connection_is_replaced_but_keepalives_keep_one_alive() {
+    // Stalls for 3 s after the first event, sending nothing.
+    let key = support::scenario("stall");
+    let url = support::sse_url(&key, "count=2&stall_after=1&stall_ms=3000&end=hold");
+    let seen = Shared::default();
+    let _source = recording(&url, Transport::Fetch, &["message"], &seen)
+        .idle_timeout(Duration::from_millis(500))
+        .open()
+        .expect("opens");
+    until("an idle timeout", 5_000, &seen, |s| {
+        s.errors
+            .iter()
+            .any(|e| matches!(e, Error::IdleTimeout { .. }))
+    })
+    .await;
+    until("a second connection", 5_000, &seen, |s| {
+        s.states.iter().filter(|st| **st == State::Open).count() >= 2
+    })
+    .await;
+
+    // The same stall with a keep-alive comment every 100 ms: never idle.
+    let key = support::scenario("stall-ka");
+    let url = support::sse_url(
+        &key,
+        "count=2&stall_after=1&stall_ms=1500&keepalive_ms=100&end=hold",
+    );
+    let seen = Shared::default();
+    let _source = recording(&url, Transport::Fetch, &["message"], &seen)
+        .idle_timeout(Duration::from_millis(500))
+        .open()
+        .expect("opens");
+    until("both events", 5_000, &seen, |s| s.events.len() >= 2).await;
+    assert!(
+        seen.borrow().errors.is_empty(),
+        "{:?}",
+        seen.borrow().errors
+    );
+    assert_eq!(support::log(&key).await["requests"], 1);
+}
+
+#[wasm_bindgen_test]
+async fn bytes_one_at_a_time_and_every_line_end_parse_the_same() {
+    for transport in BOTH {
+        for query in [
+            "bytewise_ms=0",
+            "eol=crlf",
+            "eol=cr",
+            "bom=1&eol=crlf&bytewise_ms=0",
+        ] {
+            let key = support::scenario("wire");
+            let url = support::sse_url(&key, &format!("count=3&end=hold&event=news&{query}"));
+            let seen = Shared::default();
+            let _source = recording(&url, transport, &["news"], &seen)
+                .open()
+                .expect("opens");
+            until("three events", 5_000, &seen, |s| s.events.len() >= 3).await;
+            assert_eq!(seqs(&seen), [1, 2, 3], "{transport:?} {query}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn an_event_over_the_size_limit_is_reported_and_the_stream_goes_on() {
+    let key = support::scenario("too-large");
+    // The payload is padded to 2,000 bytes; the limit is 1,000.
+    let url = support::sse_url(&key, "count=2&size=2000&end=hold");
+    let seen = Shared::default();
+    let _source = recording(&url, Transport::Fetch, &["message"], &seen)
+        .max_event_size(1000)
+        .open()
+        .expect("opens");
+    until("two errors", 5_000, &seen, |s| s.errors.len() >= 2).await;
+    let s = seen.borrow();
+    assert_eq!(
+        s.errors,
+        [
+            Error::EventTooLarge { limit: 1000 },
+            Error::EventTooLarge { limit: 1000 }
+        ]
+    );
+    assert_eq!(s.states.last(), Some(&State::Open));
+}
+
+#[wasm_bindgen_test]
+async fn close_during_a_pending_reconnect_never_reconnects() {
+    for transport in BOTH {
+        let key = support::scenario("close-pending");
+        let seen = Shared::default();
+        let source = recording(&support::sse_url(&key, "status=503"), transport, &[], &seen)
+            .backoff(
+                Backoff::default()
+                    .initial(Duration::from_millis(300))
+                    .jitter(Jitter::None),
+            )
+            .open()
+            .expect("opens");
+        until("reconnecting", 5_000, &seen, |s| {
+            matches!(s.states.last(), Some(State::Reconnecting { .. }))
+        })
+        .await;
+        source.close();
+        assert_eq!(live_resources().timers, 0, "the pending timer is cleared");
+        support::sleep(800).await;
+        assert_eq!(support::log(&key).await["requests"], 1, "{transport:?}");
+        assert_eq!(closed(&seen.borrow()), Some(CloseReason::UserClosed));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_handle_frees_every_listener_and_ends_the_connection() {
+    let before = live_resources();
+    for transport in BOTH {
+        let key = support::scenario("drop");
+        let seen = Shared::default();
+        let source = recording(
+            &support::sse_url(&key, "count=1&end=hold"),
+            transport,
+            &["message", "price", "news"],
+            &seen,
+        )
+        .idle_timeout(Duration::from_secs(30))
+        .open()
+        .expect("opens");
+        until("open", 5_000, &seen, is_open).await;
+        let during = live_resources();
+        assert!(during.listeners > before.listeners, "{during:?}");
+        assert_eq!(during.connections, before.connections + 1);
+        assert_eq!(during.timers, before.timers + 1, "the idle watchdog");
+        drop(source);
+        assert_eq!(live_resources(), before, "{transport:?}");
+        let mut ended = false;
+        for _ in 0..50 {
+            let log = support::log(&key).await;
+            if log["records"][0]["end"] == "client_closed" {
+                ended = true;
+                break;
+            }
+            support::sleep(50).await;
+        }
+        assert!(ended, "{transport:?}: the server saw the connection end");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_thousand_open_close_cycles_leave_nothing_behind() {
+    let before = live_resources();
+    let key = support::scenario("cycles");
+    let url = support::sse_url(&key, "count=1&end=hold");
+    for i in 0..1000 {
+        let transport = if i % 2 == 0 {
+            Transport::EventSource
+        } else {
+            Transport::Fetch
+        };
+        let source = EventSource::builder(&url)
+            .transport(transport)
+            .on::<Payload>("message", |_| {})
+            .on_state(|_| {})
+            .open()
+            .expect("opens");
+        if i % 100 == 0 {
+            assert!(live_resources().listeners > before.listeners);
+        }
+        drop(source);
+    }
+    assert_eq!(live_resources(), before);
+}
+
+#[wasm_bindgen_test]
+async fn the_headers_function_is_called_before_every_attempt() {
+    let key = support::scenario("headers");
+    let calls = Rc::new(RefCell::new(0u32));
+    let c = calls.clone();
+    let seen = Shared::default();
+    let _source = recording(
+        &support::sse_url(&key, "count=1&end=close"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .header("X-Fixed", "yes")
+    .headers_with(move || {
+        *c.borrow_mut() += 1;
+        let n = *c.borrow();
+        async move {
+            support::sleep(5).await;
+            vec![("Authorization".to_owned(), format!("Bearer token-{n}"))]
+        }
+    })
+    .open()
+    .expect("opens");
+    until("three events", 5_000, &seen, |s| s.events.len() >= 3).await;
+    let log = support::log(&key).await;
+    for k in 0..3 {
+        let h = &log["records"][k]["headers"];
+        assert_eq!(
+            h["authorization"],
+            format!("Bearer token-{}", k + 1),
+            "{log}"
+        );
+        assert_eq!(h["x-fixed"], "yes");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn method_body_and_credentials_reach_the_server() {
+    let key = support::scenario("post");
+    let seen = Shared::default();
+    let _source = recording(
+        &support::sse_url(&key, "count=1&end=hold"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .method("POST")
+    .body("{\"subscribe\":\"prices\"}")
+    .credentials(Credentials::Include)
+    .open()
+    .expect("opens");
+    until("an event", 5_000, &seen, |s| !s.events.is_empty()).await;
+    let log = support::log(&key).await;
+    assert_eq!(log["records"][0]["method"], "POST");
+    // A credentialed cross-origin request only succeeds when the server echoes the origin.
+    assert!(log["records"][0]["headers"]["origin"].is_string(), "{log}");
+
+    let key = support::scenario("with-credentials");
+    let seen = Shared::default();
+    let _source = recording(
+        &support::sse_url(&key, "count=1&end=hold"),
+        Transport::EventSource,
+        &["message"],
+        &seen,
+    )
+    .credentials(Credentials::Include)
+    .open()
+    .expect("opens");
+    until("an event", 5_000, &seen, |s| !s.events.is_empty()).await;
+}
+
+#[wasm_bindgen_test]
+fn bad_options_are_refused_and_nothing_is_opened() {
+    let before = live_resources();
+    let url = support::sse_url("never", "");
+    let cases: Vec<(&str, Builder)> = vec![
+        ("headers", EventSource::builder(&url).header("X-A", "b")),
+        ("method", EventSource::builder(&url).method("POST")),
+        ("url", EventSource::builder("http://[::1")),
+        (
+            "backoff",
+            EventSource::builder(&url).backoff(Backoff::default().initial(Duration::ZERO)),
+        ),
+        (
+            "headers",
+            EventSource::builder(&url)
+                .transport(Transport::Fetch)
+                .header("bad header", "x"),
+        ),
+        (
+            "idle_timeout",
+            EventSource::builder(&url).idle_timeout(Duration::ZERO),
+        ),
+    ];
+    for (want, builder) in cases {
+        match builder.open() {
+            Err(Error::InvalidOption { option, .. }) => assert_eq!(option, want),
+            other => panic!("{want}: expected InvalidOption, got {other:?}"),
+        }
+        assert_eq!(live_resources(), before);
+    }
+}
+
+#[cfg(feature = "stream")]
+#[wasm_bindgen_test]
+async fn events_arrive_as_a_stream_that_ends_when_the_source_closes() {
+    use futures_core::Stream;
+    use std::pin::Pin;
+
+    let key = support::scenario("stream");
+    let source = EventSource::builder(support::sse_url(&key, "count=3&end=hold"))
+        .transport(Transport::Fetch)
+        .open()
+        .expect("opens");
+    let mut stream = source.stream::<Payload>("message");
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let item = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await;
+        got.push(item.expect("an item").expect("decodes").seq);
+    }
+    assert_eq!(got, [1, 2, 3]);
+    drop(source);
+    let end = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await;
+    assert!(end.is_none(), "the stream ends with its source");
+}
