@@ -590,3 +590,104 @@ async fn events_arrive_as_a_stream_that_ends_when_the_source_closes() {
     let end = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await;
     assert!(end.is_none(), "the stream ends with its source");
 }
+
+/// Fires a plain event of this type at the global object, as the browser does.
+fn fire_global(event: &web_sys::Event) {
+    let global: web_sys::EventTarget = wasm_bindgen::JsCast::unchecked_into(js_sys::global());
+    global.dispatch_event(event).expect("dispatches");
+}
+
+#[wasm_bindgen_test]
+async fn the_network_coming_back_reconnects_at_once() {
+    for transport in BOTH {
+        let key = support::scenario("online");
+        let seen = Shared::default();
+        let _source = recording(
+            &support::sse_url(&key, "status=503&fail_first=1&count=1&end=hold"),
+            transport,
+            &["message"],
+            &seen,
+        )
+        .backoff(
+            Backoff::default()
+                .initial(Duration::from_secs(60))
+                .max(Duration::from_secs(60))
+                .jitter(Jitter::None),
+        )
+        .open()
+        .expect("opens");
+        until("reconnecting in a minute", 5_000, &seen, |s| {
+            matches!(s.states.last(), Some(State::Reconnecting { .. }))
+        })
+        .await;
+        fire_global(&web_sys::Event::new("online").expect("an event"));
+        until("the event, long before a minute", 5_000, &seen, |s| {
+            !s.events.is_empty()
+        })
+        .await;
+        assert_eq!(support::log(&key).await["requests"], 2, "{transport:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn going_offline_pauses_a_pending_reconnection() {
+    let key = support::scenario("offline");
+    let seen = Shared::default();
+    let _source = recording(
+        &support::sse_url(&key, "status=503&fail_first=1&count=1&end=hold"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .backoff(
+        Backoff::default()
+            .initial(Duration::from_millis(300))
+            .jitter(Jitter::None),
+    )
+    .open()
+    .expect("opens");
+    until("reconnecting", 5_000, &seen, |s| {
+        matches!(s.states.last(), Some(State::Reconnecting { .. }))
+    })
+    .await;
+    fire_global(&web_sys::Event::new("offline").expect("an event"));
+    assert!(matches!(
+        seen.borrow().states.last(),
+        Some(State::Paused { .. })
+    ));
+    support::sleep(700).await;
+    assert_eq!(
+        support::log(&key).await["requests"],
+        1,
+        "no attempt while offline"
+    );
+    fire_global(&web_sys::Event::new("online").expect("an event"));
+    until("the event", 5_000, &seen, |s| !s.events.is_empty()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_page_restored_from_the_back_forward_cache_reconnects() {
+    let key = support::scenario("bfcache");
+    let seen = Shared::default();
+    let _source = recording(
+        &support::sse_url(&key, "count=2&interval_ms=50&end=hold"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .open()
+    .expect("opens");
+    until("two events", 5_000, &seen, |s| s.events.len() >= 2).await;
+    let init = web_sys::PageTransitionEventInit::new();
+    init.set_persisted(true);
+    let event = web_sys::PageTransitionEvent::new_with_event_init_dict("pageshow", &init)
+        .expect("an event");
+    fire_global(&event);
+    until("a second connection", 5_000, &seen, |s| {
+        s.states.iter().filter(|st| **st == State::Open).count() >= 2
+    })
+    .await;
+    let log = support::log(&key).await;
+    assert_eq!(log["records"][1]["resumed_after"], 2, "{log}");
+    assert_eq!(log["records"][1]["headers"]["last-event-id"], "2", "{log}");
+}
