@@ -4,19 +4,39 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{FromRef, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 
+use crate::control::{Action, Controls};
 use crate::log::{Logs, Record};
 use crate::scenario::{BadRequest, Scenario};
 use crate::stream;
+
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    logs: Logs,
+    controls: Controls,
+}
+
+impl FromRef<AppState> for Logs {
+    fn from_ref(s: &AppState) -> Logs {
+        s.logs.clone()
+    }
+}
+
+impl FromRef<AppState> for Controls {
+    fn from_ref(s: &AppState) -> Controls {
+        s.controls.clone()
+    }
+}
 
 /// The server's routes, with CORS for test pages served from another origin.
 pub fn router(www: Option<PathBuf>, pkg: Option<PathBuf>) -> Router {
@@ -30,8 +50,12 @@ pub fn router(www: Option<PathBuf>, pkg: Option<PathBuf>) -> Router {
     let mut app = Router::new()
         .route("/sse", get(sse).post(sse).put(sse))
         .route("/log", get(log))
+        .route("/control", post(control))
         .route("/health", get(|| async { "ok" }))
-        .with_state(Logs::new());
+        .with_state(AppState {
+            logs: Logs::new(),
+            controls: Controls::default(),
+        });
     if let Some(pkg) = pkg {
         app = app.nest_service("/pkg", ServeDir::new(pkg));
     }
@@ -77,6 +101,7 @@ fn resumed_after(
 
 async fn sse(
     State(logs): State<Logs>,
+    State(controls): State<Controls>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -94,10 +119,12 @@ async fn sse(
         })
         .collect();
     let finished = s.total.is_some_and(|t| after.unwrap_or(0) >= t);
+    let injected_failure = controls.failing(&s.key);
     let record = logs.begin(&s.key, |n| {
         let failing =
             (s.status.is_some() || s.content_type.is_some()) && s.fail_first.is_none_or(|k| n <= k);
         let status = match (failing, s.status) {
+            _ if injected_failure => 500,
             (true, Some(code)) => code,
             _ if finished => 204,
             _ => 200,
@@ -144,7 +171,15 @@ async fn sse(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    tokio::spawn(stream::run(s, after.unwrap_or(0), logs, record.n, tx));
+    let drops = controls.watch_drops(&s.key);
+    tokio::spawn(stream::run(
+        s,
+        after.unwrap_or(0),
+        logs,
+        record.n,
+        tx,
+        stream::Faults { controls, drops },
+    ));
     Ok(res)
 }
 
@@ -156,4 +191,14 @@ async fn log(
         .get("scenario")
         .ok_or_else(|| BadRequest("missing parameter `scenario`".to_owned()))?;
     Ok(Json(logs.get(key)).into_response())
+}
+
+/// `POST /control?scenario=KEY&action=drop|fail|stall&ms=N`
+async fn control(
+    State(controls): State<Controls>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, BadRequest> {
+    let (key, action) = Action::parse(&q)?;
+    controls.apply(&key, action);
+    Ok(Json(serde_json::json!({ "ok": true })).into_response())
 }

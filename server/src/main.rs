@@ -6,10 +6,13 @@
 //! Routes:
 //! - `GET /sse?...`: an event stream scripted by the query (see [`scenario::Scenario`]).
 //! - `GET /log?scenario=KEY`: JSON log of the scenario's requests and how each ended.
+//! - `POST /control?scenario=KEY&action=drop|fail|stall&ms=N`: faults injected into a running
+//!   scenario (see [`control`]).
 //! - `GET /health`: `ok`.
 //! - `/pkg/*` from `--pkg`, everything else from `--www` (when given).
 
 mod app;
+mod control;
 mod log;
 mod scenario;
 mod stream;

@@ -16,6 +16,8 @@ pub enum Payload {
     Text,
     /// Three `data:` lines, so the client must join them with LF.
     Multiline,
+    /// Typed JSON for the demo, by event type: `news`, `price`, `chat`, `stats`.
+    Demo,
 }
 
 /// What happens after the last event of a connection.
@@ -186,9 +188,10 @@ impl Scenario {
             None | Some("json") => Payload::Json,
             Some("text") => Payload::Text,
             Some("multiline") => Payload::Multiline,
+            Some("demo") => Payload::Demo,
             Some(v) => {
                 return Err(BadRequest(format!(
-                    "bad parameter `data={v}`: expected json, text or multiline"
+                    "bad parameter `data={v}`: expected json, text, multiline or demo"
                 )))
             }
         };
@@ -326,6 +329,10 @@ impl Scenario {
                 }
                 out.push_str(&format!("data: {text}{eol}"));
             }
+            Payload::Demo => {
+                let line = demo_payload(kind, seq);
+                out.push_str(&format!("data: {line}{eol}"));
+            }
             Payload::Multiline => {
                 out.push_str(&format!(
                     "data: event {seq}{eol}data: line 2{eol}data: line 3{eol}"
@@ -334,6 +341,49 @@ impl Scenario {
         }
         out.push_str(eol);
         out
+    }
+}
+
+/// The demo's data: plausible, deterministic values for each kind of live update.
+fn demo_payload(kind: &str, seq: u64) -> serde_json::Value {
+    const HEADLINES: &[&str] = &[
+        "Central bank holds rates steady",
+        "Rust 2027 edition enters beta",
+        "Heatwave breaks records across the south",
+        "Local team wins the cup after extra time",
+        "New exoplanet found in the habitable zone",
+    ];
+    const SYMBOLS: &[&str] = &["ACME", "GLOBX", "INIT", "WASM"];
+    const NAMES: &[&str] = &["ana", "bo", "chen", "dara"];
+    const MESSAGES: &[&str] = &[
+        "deploy is green",
+        "who broke the build?",
+        "<b>not bold</b>: markup arrives as text",
+        "lunch at noon?",
+    ];
+    // Kinds take turns, so index by the kind's own count, not by `seq` (which would give each
+    // kind the same entry every time).
+    let i = (seq / 4) as usize;
+    match kind {
+        "news" => serde_json::json!({
+            "seq": seq, "headline": HEADLINES[i % HEADLINES.len()], "text": format!("event {seq}"),
+        }),
+        "price" => {
+            let cents = 10_000 + ((seq * 7_919) % 2_000) as i64 - 1_000;
+            serde_json::json!({
+                "seq": seq, "symbol": SYMBOLS[i % SYMBOLS.len()], "price": cents as f64 / 100.0,
+                "change": (((seq * 31) % 200) as f64 - 100.0) / 100.0, "text": format!("event {seq}"),
+            })
+        }
+        "chat" => serde_json::json!({
+            "seq": seq, "from": NAMES[i % NAMES.len()], "message": MESSAGES[i % MESSAGES.len()],
+            "text": format!("event {seq}"),
+        }),
+        "stats" => serde_json::json!({
+            "seq": seq, "cpu": (seq * 13) % 100, "memMb": 200 + (seq * 7) % 300,
+            "connections": 10 + seq % 20, "text": format!("event {seq}"),
+        }),
+        _ => serde_json::json!({ "seq": seq, "text": format!("event {seq}") }),
     }
 }
 
