@@ -321,6 +321,16 @@ impl Builder {
     }
 }
 
+/// The origin (`scheme://host:port`) of `url` resolved against the page, or `""`.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) fn origin_of(url: &str) -> String {
+    let resolved = match browser::base_url() {
+        Some(base) => web_sys::Url::new_with_base(url, &base),
+        None => web_sys::Url::new(url),
+    };
+    resolved.map(|u| u.origin()).unwrap_or_default()
+}
+
 /// A Server-Sent Events stream with typed handlers and a reconnection policy.
 ///
 /// It owns every listener, closure and timer it registers: dropping it closes the connection

@@ -1,0 +1,90 @@
+//! Errors as real JavaScript `Error` objects: instances of `TypedEventSourceError` (a subclass
+//! of `Error`) with a `kind` and the details of their cause.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::core::error::{CloseReason, Error};
+
+#[wasm_bindgen(inline_js = "
+export class TypedEventSourceError extends Error {
+  constructor(kind, message, details) {
+    super(message);
+    this.name = 'TypedEventSourceError';
+    this.kind = kind;
+    Object.assign(this, details);
+  }
+}
+")]
+extern "C" {
+    #[wasm_bindgen(js_name = TypedEventSourceError)]
+    type JsErrorClass;
+    #[wasm_bindgen(constructor, js_class = TypedEventSourceError)]
+    fn new(kind: &str, message: &str, details: &JsValue) -> JsErrorClass;
+}
+
+fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
+    let _ = Reflect::set(o, &k.into(), &v.into());
+}
+
+/// The `kind` of each error, as the `.d.ts` lists them.
+pub(crate) fn kind(e: &Error) -> &'static str {
+    match e {
+        Error::Network { .. } => "network",
+        Error::Ended => "ended",
+        Error::HttpStatus { .. } => "http-status",
+        Error::ContentType { .. } => "content-type",
+        Error::Refused => "refused",
+        Error::IdleTimeout { .. } => "idle-timeout",
+        Error::EventTooLarge { .. } => "event-too-large",
+        Error::GaveUp { .. } => "gave-up",
+        Error::Decode { .. } => "decode",
+        Error::InvalidOption { .. } => "invalid-option",
+    }
+}
+
+/// A `TypedEventSourceError` for `e`.
+pub(crate) fn to_js(e: &Error) -> JsValue {
+    let d = Object::new();
+    match e {
+        Error::HttpStatus {
+            status,
+            retry_after,
+        } => {
+            set(&d, "status", *status);
+            if let Some(r) = retry_after {
+                set(&d, "retryAfter", r.as_millis() as f64);
+            }
+        }
+        Error::ContentType { content_type } => set(&d, "contentType", content_type.as_str()),
+        Error::IdleTimeout { after } => set(&d, "after", after.as_millis() as f64),
+        Error::EventTooLarge { limit } => set(&d, "limit", *limit as f64),
+        Error::GaveUp { attempts, last } => {
+            set(&d, "attempts", *attempts);
+            set(&d, "cause", to_js(last));
+        }
+        Error::Decode {
+            event_type, data, ..
+        } => {
+            set(&d, "eventType", event_type.as_str());
+            set(&d, "data", data.as_str());
+        }
+        Error::InvalidOption { option, .. } => set(&d, "option", *option),
+        _ => {}
+    }
+    JsErrorClass::new(kind(e), &e.to_string(), &d).into()
+}
+
+/// `{ kind: "user" | "server" | "failed", error? }`
+pub(crate) fn reason_to_js(r: &CloseReason) -> JsValue {
+    let o = Object::new();
+    match r {
+        CloseReason::UserClosed => set(&o, "kind", "user"),
+        CloseReason::ServerRequested => set(&o, "kind", "server"),
+        CloseReason::Failed(e) => {
+            set(&o, "kind", "failed");
+            set(&o, "error", to_js(e));
+        }
+    }
+    o.into()
+}

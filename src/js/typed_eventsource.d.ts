@@ -1,0 +1,142 @@
+/** How delays between reconnection attempts grow. Every field is optional; times in ms. */
+export interface BackoffOptions {
+  /** Delay before the first reconnection. Default 1000. */
+  initialDelay?: number;
+  /** Each further attempt waits this many times longer. Default 2. */
+  factor?: number;
+  /** The longest delay (unless the server asks for longer). Default 30000. */
+  maxDelay?: number;
+  /** Random spread of each delay. Default "equal" (between half and all of it). */
+  jitter?: "none" | "full" | "equal";
+  /** Give up after this many consecutive failed attempts. Default: never. */
+  maxAttempts?: number;
+  /** Give up when failing for this long. Default: never. */
+  maxElapsed?: number;
+  /** A connection must stay open this long before delays start over. Default 5000. */
+  resetAfter?: number;
+  /** The smallest delay a server's `retry:` field can set. Default 500. */
+  retryFloor?: number;
+}
+
+/** Why a connection failed. */
+export type ErrorKind =
+  | "network"
+  | "ended"
+  | "http-status"
+  | "content-type"
+  | "refused"
+  | "idle-timeout"
+  | "event-too-large"
+  | "gave-up"
+  | "decode"
+  | "invalid-option";
+
+/** The errors this package reports: real `Error`s with a `kind` and the cause's details. */
+export interface TypedEventSourceError extends Error {
+  name: "TypedEventSourceError";
+  kind: ErrorKind;
+  /** HTTP status (`http-status`). */
+  status?: number;
+  /** `Retry-After` in ms (`http-status`). */
+  retryAfter?: number;
+  /** The content type received (`content-type`). */
+  contentType?: string;
+  /** The idle timeout that passed, in ms (`idle-timeout`). */
+  after?: number;
+  /** The size limit in bytes (`event-too-large`). */
+  limit?: number;
+  /** Attempts made before giving up (`gave-up`). */
+  attempts?: number;
+  /** The last failure (`gave-up`). */
+  cause?: TypedEventSourceError;
+  /** The event's type and raw data (`decode`). */
+  eventType?: string;
+  data?: string;
+}
+
+/** Why a stream closed for good. */
+export type CloseReason =
+  | { kind: "user" }
+  | { kind: "server" }
+  | { kind: "failed"; error: TypedEventSourceError };
+
+/** The connection state, with the attempt and the delay before the next one. */
+export type ConnectionState =
+  | { state: "connecting"; attempt: number; delay: null }
+  | { state: "open"; attempt: 0; delay: null }
+  | { state: "reconnecting"; attempt: number; delay: number }
+  | { state: "paused"; attempt: 0; delay: null; reason: "offline" | "hidden" }
+  | { state: "closed"; attempt: 0; delay: null; reason: CloseReason };
+
+/** A function that returns request headers, called before every connection attempt. */
+export type HeadersFunction = () => Record<string, string> | Promise<Record<string, string>>;
+
+/** Options of `new TypedEventSource(url, options)`. All optional. */
+export interface TypedEventSourceInit {
+  /** "eventsource" (the browser's, the default) or "fetch" (headers, status, faster). */
+  transport?: "eventsource" | "fetch";
+  /** As for `EventSource`: send cookies cross-origin. */
+  withCredentials?: boolean;
+  /** Credentials mode ("omit" needs the fetch transport). Default "same-origin". */
+  credentials?: "omit" | "same-origin" | "include";
+  /** Request headers, fixed or computed before every attempt (fetch transport). */
+  headers?: Record<string, string> | HeadersFunction;
+  /** Request method (fetch transport). Default "GET". */
+  method?: string;
+  /** Request body (fetch transport). */
+  body?: string;
+  /** The reconnection policy. */
+  backoff?: BackoffOptions;
+  /** Decides whether a failure is retried: true retries, false stops, undefined keeps the default. */
+  retry?: (error: TypedEventSourceError) => boolean | undefined;
+  /** Replace a connection silent for this many ms. Default: none. */
+  idleTimeout?: number;
+  /** Query parameter carrying the last event id on reconnection. Default: none. */
+  lastEventIdParam?: string;
+  /** Resume after this id on the first connection. */
+  lastEventId?: string;
+  /** Largest event kept, in bytes (fetch transport). Default 4 MiB. */
+  maxEventSize?: number;
+  /** Disconnect while the page is hidden. Default false. */
+  pauseWhenHidden?: boolean;
+}
+
+/** An error event: `error` is the cause. */
+export interface TypedEventSourceErrorEvent extends ErrorEvent {
+  readonly error: TypedEventSourceError;
+}
+
+/**
+ * A drop-in, typed `EventSource`. `Events` maps event types to the JSON their data holds:
+ * `new TypedEventSource<{ price: Price }>(url).on("price", p => p.symbol)`.
+ */
+export class TypedEventSource<Events extends Record<string, unknown> = Record<string, unknown>> {
+  constructor(url: string | URL, options?: TypedEventSourceInit);
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSED: 2;
+  /** 0 connecting (or waiting to reconnect), 1 open, 2 closed. */
+  readonly readyState: 0 | 1 | 2;
+  readonly url: string;
+  readonly withCredentials: boolean;
+  readonly lastEventId: string;
+  readonly state: ConnectionState;
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: MessageEvent<string>) => void) | null;
+  onerror: ((event: TypedEventSourceErrorEvent) => void) | null;
+  onstatechange: ((state: ConnectionState) => void) | null;
+  addEventListener(type: "open", listener: (event: Event) => void): void;
+  addEventListener(type: "error", listener: (event: TypedEventSourceErrorEvent) => void): void;
+  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
+  removeEventListener(type: string, listener: (event: any) => void): void;
+  /** Calls `handler` with each event of `type`, its data parsed as JSON. */
+  on<K extends keyof Events & string>(type: K, handler: (data: Events[K], event: MessageEvent<string>) => void): void;
+  /** Removes a handler added with `on`. */
+  off<K extends keyof Events & string>(type: K, handler: (data: Events[K], event: MessageEvent<string>) => void): void;
+  /** Closes the stream for good. */
+  close(): void;
+  /** Opens a closed stream again, resuming after `lastEventId`. */
+  reopen(): void;
+  /** Frees the stream's memory at once (after `close()`). */
+  free(): void;
+}

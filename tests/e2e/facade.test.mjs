@@ -1,0 +1,126 @@
+// The npm facade's drop-in EventSource surface and its option checks, in headless Chromium
+// against the real server (the page imports the web package the demo serves at /pkg/).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const DEMO_URL = process.env.DEMO_URL;
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run", "--disable-quic",
+];
+
+let browser, page;
+before(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  page = await browser.newPage();
+  // A blank page of the server's origin, so /pkg/ and /sse are same-origin.
+  await page.goto(`${DEMO_URL}/health`);
+  await page.evaluate(async () => {
+    const m = await import("/pkg/typed_eventsource.js");
+    await m.default();
+    window.TES = m.TypedEventSource;
+  });
+});
+after(async () => browser?.close());
+
+test("bad options throw a TypeError or SyntaxError naming the option", async () => {
+  const results = await page.evaluate(() => {
+    const attempt = (url, options) => {
+      try {
+        new window.TES(url, options);
+        return "no error";
+      } catch (e) {
+        return `${e.constructor.name}: ${e.message}`;
+      }
+    };
+    return {
+      url: attempt("http://[::1", {}),
+      transport: attempt("/sse", { transport: "websocket" }),
+      delay: attempt("/sse", { backoff: { initialDelay: -5 } }),
+      zero: attempt("/sse", { backoff: { initialDelay: 0 } }),
+      unknown: attempt("/sse", { retries: 3 }),
+      headers: attempt("/sse", { headers: { "X-A": "b" } }),
+      jitter: attempt("/sse", { backoff: { jitter: "lots" } }),
+    };
+  });
+  assert.match(results.url, /^SyntaxError: /);
+  assert.match(results.transport, /^TypeError: .*`transport`/);
+  assert.match(results.delay, /^TypeError: .*`backoff\.initialDelay`/);
+  assert.match(results.zero, /^TypeError: .*`backoff\.initialDelay`/);
+  assert.match(results.unknown, /^TypeError: unknown option `retries`/);
+  assert.match(results.headers, /^TypeError: .*`headers`.*Transport::Fetch|^TypeError: .*headers/);
+  assert.match(results.jitter, /^TypeError: .*`backoff\.jitter`/);
+  // Nothing was half-opened: the server saw no request at all.
+  const log = await (await fetch(`${DEMO_URL}/log?scenario=never`)).json();
+  assert.equal(log.requests, 0);
+});
+
+test("code written for EventSource works unchanged", async () => {
+  const r = await page.evaluate(async () => {
+    const key = `dropin-${Math.random()}`;
+    const es = new window.TES(`/sse?scenario=${key}&count=2&data=text&end=hold`);
+    const seen = { constants: [window.TES.CONNECTING, window.TES.OPEN, window.TES.CLOSED], states: [es.readyState] };
+    await new Promise((resolve) => {
+      es.onopen = () => seen.states.push(es.readyState);
+      const got = [];
+      es.addEventListener("message", (e) => {
+        got.push([e.type, e.data, e.lastEventId, e instanceof MessageEvent]);
+        if (got.length === 2) { seen.got = got; resolve(); }
+      });
+    });
+    es.close();
+    seen.states.push(es.readyState);
+    seen.url = es.url;
+    seen.withCredentials = es.withCredentials;
+    return seen;
+  });
+  assert.deepEqual(r.constants, [0, 1, 2]);
+  assert.deepEqual(r.states, [0, 1, 2]);
+  assert.deepEqual(r.got, [["message", "event 1", "1", true], ["message", "event 2", "2", true]]);
+  assert.match(r.url, /^http:\/\/127\.0\.0\.1:\d+\/sse\?scenario=dropin-/);
+  assert.equal(r.withCredentials, false);
+});
+
+test("on() hands parsed JSON, and data that is not JSON arrives as a decode error", async () => {
+  const r = await page.evaluate(async () => {
+    const key = `json-${Math.random()}`;
+    const ok = new window.TES(`/sse?scenario=${key}&event=price&count=2&end=hold`, { transport: "fetch" });
+    const prices = await new Promise((resolve) => {
+      const got = [];
+      ok.on("price", (p, e) => { got.push([p.seq, p.type, e.lastEventId]); if (got.length === 2) resolve(got); });
+    });
+    ok.close();
+    const bad = new window.TES(`/sse?scenario=${key}-text&count=1&data=text&end=hold`, { transport: "fetch" });
+    const error = await new Promise((resolve) => {
+      bad.on("message", () => resolve("parsed?!"));
+      bad.onerror = (e) => resolve({
+        isError: e.error instanceof Error, name: e.error.name, kind: e.error.kind,
+        eventType: e.error.eventType, data: e.error.data,
+      });
+    });
+    bad.close();
+    return { prices, error };
+  });
+  assert.deepEqual(r.prices, [[1, "price", "1"], [2, "price", "2"]]);
+  assert.deepEqual(r.error, { isError: true, name: "TypedEventSourceError", kind: "decode", eventType: "message", data: "event 1" });
+});
+
+test("failures are Errors with a kind, and state says what happens next", async () => {
+  const r = await page.evaluate(async () => {
+    const key = `status-${Math.random()}`;
+    const es = new window.TES(`/sse?scenario=${key}&status=404`, { transport: "fetch" });
+    const states = [];
+    return await new Promise((resolve) => {
+      let error;
+      es.onerror = (e) => { error = { kind: e.error.kind, status: e.error.status }; };
+      es.onstatechange = (s) => {
+        states.push(s.state);
+        if (s.state === "closed") resolve({ error, states, reason: s.reason.kind, reasonStatus: s.reason.error.status, ready: es.readyState });
+      };
+    });
+  });
+  assert.deepEqual(r, { error: { kind: "http-status", status: 404 }, states: ["closed"], reason: "failed", reasonStatus: 404, ready: 2 });
+});

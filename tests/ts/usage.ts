@@ -1,0 +1,47 @@
+// Type-checked by `tsc --noEmit` in `cargo xtask test`: code written for EventSource keeps
+// compiling, and the event map types `on`. Each @ts-expect-error must be an error, so a
+// declaration that turned to `any` fails the check.
+import { TypedEventSource, type ConnectionState, type TypedEventSourceError } from "typed-eventsource";
+
+interface Price { symbol: string; price: number }
+interface News { headline: string }
+
+const es = new TypedEventSource<{ price: Price; news: News }>("/sse", {
+  transport: "fetch",
+  headers: async () => ({ Authorization: "Bearer x" }),
+  backoff: { initialDelay: 500, jitter: "full", maxAttempts: 10 },
+  retry: (e: TypedEventSourceError) => (e.kind === "http-status" && e.status === 401 ? false : undefined),
+  idleTimeout: 30_000,
+  lastEventIdParam: "lastEventId",
+});
+
+es.on("price", (p) => {
+  const s: string = p.symbol;
+  const n: number = p.price;
+  void s; void n;
+});
+es.on("news", (n, ev) => {
+  const h: string = n.headline;
+  const raw: string = ev.data;
+  void h; void raw;
+});
+// @ts-expect-error: no such event type in the map
+es.on("weather", () => {});
+// @ts-expect-error: a price has no headline
+es.on("price", (p) => p.headline);
+
+// The EventSource surface.
+es.onmessage = (e) => { const d: string = e.data; void d; };
+es.onopen = () => {};
+es.onerror = (e) => { const k: TypedEventSourceError["kind"] = e.error.kind; void k; };
+es.addEventListener("price", (e) => { void e.lastEventId; });
+const open: boolean = es.readyState === TypedEventSource.OPEN;
+void open;
+es.onstatechange = (s: ConnectionState) => {
+  if (s.state === "reconnecting") { const d: number = s.delay; void d; }
+};
+// @ts-expect-error: transport is a closed set
+new TypedEventSource("/sse", { transport: "websocket" });
+// @ts-expect-error: unknown option
+new TypedEventSource("/sse", { retries: 3 });
+es.close();
