@@ -1,29 +1,90 @@
-// The demo page: events from the server's stream, through the library, shown as text.
+// The demo page: one stream, four typed handlers, the connection's state and a timeline of
+// attempts and delays, and controls that break the server. All event text is inserted as text
+// (textContent), never as HTML.
 import init, { TypedEventSource } from "/pkg/typed_eventsource.js";
 
-const KEEP = 50;
-const stateEl = document.getElementById("state");
-const list = document.getElementById("events");
+const $ = (id) => document.getElementById(id);
+const KEEP = 8;
+const scenario = `demo-${Math.random().toString(36).slice(2, 10)}`;
+const url = `/sse?scenario=${scenario}&data=demo&event=news,price,chat,stats&interval_ms=250&keepalive_ms=1000&end=hold`;
 
-function show(type, data, id) {
+function item(list, text) {
   const li = document.createElement("li");
-  li.dataset.type = type;
-  li.dataset.seq = String(data.seq);
-  // Event text is inserted as text, never as HTML.
-  li.textContent = `#${id} ${type}: ${data.text}`;
+  li.textContent = text;
   list.prepend(li);
   while (list.children.length > KEEP) list.lastElementChild.remove();
 }
 
-await init();
-const url = "/sse?scenario=demo&event=news,price,chat,stats&interval_ms=400&keepalive_ms=5000&end=hold";
-const source = new TypedEventSource(url, { transport: "fetch", lastEventIdParam: "lastEventId" });
-source.onstatechange = (s) => {
-  stateEl.textContent = s.state;
-  document.body.dataset.state = s.state;
-};
-stateEl.textContent = source.state.state;
-for (const type of ["news", "price", "chat", "stats"]) {
-  source.on(type, (data, id) => show(type, data, id));
+function log(text, kind) {
+  const li = document.createElement("li");
+  li.textContent = `${new Date().toISOString().slice(11, 23)}  ${text}`;
+  li.dataset.kind = kind;
+  $("timeline").prepend(li);
+  while ($("timeline").children.length > 60) $("timeline").lastElementChild.remove();
 }
-window.demoSource = source;
+
+// Every event carries its sequence number: count what is lost or repeated across reconnects.
+let last = 0, received = 0, lost = 0, repeated = 0;
+function seen(seq) {
+  received += 1;
+  if (seq <= last) repeated += 1;
+  else { lost += seq - last - 1; last = seq; }
+  $("received").textContent = received;
+  $("lost").textContent = lost;
+  $("repeated").textContent = repeated;
+  $("last-id").textContent = String(last);
+}
+
+await init();
+const source = new TypedEventSource(url, {
+  transport: "fetch",
+  idleTimeout: 2500,
+  backoff: { initialDelay: 400, maxDelay: 3000 },
+});
+
+source.on("news", (n) => { seen(n.seq); item($("news"), n.headline); });
+source.on("chat", (c) => { seen(c.seq); item($("chat"), `${c.from}: ${c.message}`); });
+const rows = new Map();
+source.on("price", (p) => {
+  seen(p.seq);
+  let row = rows.get(p.symbol);
+  if (!row) {
+    row = $("prices").tBodies[0].insertRow();
+    row.insertCell().textContent = p.symbol;
+    row.insertCell(); row.insertCell();
+    rows.set(p.symbol, row);
+  }
+  row.cells[1].textContent = p.price.toFixed(2);
+  row.cells[2].textContent = `${p.change >= 0 ? "+" : ""}${p.change.toFixed(2)}%`;
+  row.cells[2].className = p.change >= 0 ? "up" : "down";
+});
+source.on("stats", (s) => {
+  seen(s.seq);
+  $("cpu").textContent = `${s.cpu}%`;
+  $("mem").textContent = `${s.memMb} MB`;
+  $("conns").textContent = String(s.connections);
+});
+
+source.onstatechange = (s) => {
+  $("state").textContent = s.state;
+  $("state").dataset.state = s.state;
+  if (s.state === "reconnecting") log(`reconnecting: attempt ${s.attempt} in ${Math.round(s.delay)} ms`, "reconnecting");
+  else if (s.state === "connecting") log(`connecting (attempt ${s.attempt}), resuming after ${source.lastEventId || "nothing"}`, "connecting");
+  else log(s.state, s.state);
+};
+$("state").textContent = source.state.state;
+$("state").dataset.state = source.state.state;
+source.onerror = (e) => log(`error (${e.error.kind}): ${e.error.message}`, "error");
+
+async function control(action, ms) {
+  const q = new URLSearchParams({ scenario, action });
+  if (ms) q.set("ms", String(ms));
+  log(`control: ${action}${ms ? ` ${ms} ms` : ""}`, "control");
+  await fetch(`/control?${q}`, { method: "POST" });
+}
+$("drop").onclick = () => control("drop");
+// New requests fail for 4 s; dropping the stream makes the client meet them.
+$("fail").onclick = async () => { await control("fail", 4000); await control("drop"); };
+$("stall").onclick = () => control("stall", 4000);
+
+window.demo = { source, scenario, counts: () => ({ received, lost, repeated, last }) };

@@ -1,11 +1,14 @@
-// The demo page in headless Chromium (Playwright driving Debian's Chromium): events from the
-// server arrive live through the library and are shown as text.
-import { test } from "node:test";
+// The demo page in headless Chromium (Playwright driving Debian's Chromium): events arrive live
+// through the npm facade into four typed panels, and the controls that break the server are
+// each recovered from without losing or repeating an event.
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const DEMO_URL = process.env.DEMO_URL;
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const SCREENSHOT = process.env.SCREENSHOT;
 
 const ARGS = [
   "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -13,31 +16,79 @@ const ARGS = [
   "--no-first-run", "--disable-quic",
 ];
 
-test("the demo shows live events from the server", { timeout: 60_000 }, async () => {
+let browser, page;
+const pageErrors = [];
+
+before(async () => {
   assert.ok(DEMO_URL, "DEMO_URL is set by `cargo xtask test`");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${DEMO_URL}/`);
-    await page.waitForSelector("body[data-state=open]", { timeout: 15_000 });
-    // Events keep arriving: wait for several, then for more than that.
-    await page.waitForFunction(() => document.querySelectorAll("#events li").length >= 3,
-      null, { timeout: 15_000 });
-    const first = await page.$$eval("#events li", (lis) => lis.length);
-    await page.waitForFunction((n) => document.querySelectorAll("#events li").length > n,
-      first, { timeout: 15_000 });
-    const items = await page.$$eval("#events li", (lis) =>
-      lis.map((li) => ({ type: li.dataset.type, seq: Number(li.dataset.seq), text: li.textContent })));
-    // Newest first, in order, each of the four types through its own handler.
-    const seqs = items.map((i) => i.seq).reverse();
-    assert.deepEqual(seqs, seqs.map((_, k) => seqs[0] + k), "no event lost or repeated");
-    for (const item of items) {
-      assert.match(item.text, new RegExp(`^#${item.seq} ${item.type}: event ${item.seq}$`));
-    }
-    assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.goto(`${DEMO_URL}/`);
+  await page.waitForSelector("#state[data-state=open]", { timeout: 15_000 });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const counts = () => page.evaluate(() => window.demo.counts());
+const timeline = () => page.$$eval("#timeline li", (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+
+async function receivedMoreThan(n, timeout = 15_000) {
+  await page.waitForFunction((n) => window.demo.counts().received > n, n, { timeout });
+}
+
+test("the four panels fill with typed events, inserted as text", async () => {
+  await receivedMoreThan(12);
+  for (const sel of ["#news li", "#chat li", "#prices tr"]) {
+    assert.ok((await page.$$(sel)).length > 0, sel);
   }
+  assert.match(await page.textContent("#cpu"), /^\d+%$/);
+  assert.match(await page.textContent("#prices tr td:nth-child(2)"), /^\d+\.\d\d$/);
+  // The server's chat includes markup; it must show as text.
+  await page.waitForFunction(() => [...document.querySelectorAll("#chat li")].some((li) => li.textContent.includes("<b>")), null, { timeout: 15_000 });
+  assert.equal(await page.$$eval("#chat b", (b) => b.length), 0, "no element made from event text");
+});
+
+test("a dropped stream reconnects and resumes with nothing lost or repeated", async () => {
+  const { received } = await counts();
+  await page.click("#drop");
+  await page.waitForFunction(() => [...document.querySelectorAll("#timeline li")].some((li) => li.dataset.kind === "reconnecting"), null, { timeout: 10_000 });
+  await page.waitForSelector("#state[data-state=open]", { timeout: 10_000 });
+  await receivedMoreThan(received + 8);
+  const c = await counts();
+  assert.equal(c.lost, 0, JSON.stringify(c));
+  assert.equal(c.repeated, 0, JSON.stringify(c));
+});
+
+test("a server answering 500 is retried with growing delays until it recovers", async () => {
+  const { received } = await counts();
+  const before = (await timeline()).length;
+  await page.click("#fail");
+  await page.waitForFunction((n) => document.querySelectorAll("#timeline li").length > n, before, { timeout: 5_000 });
+  await receivedMoreThan(received + 8, 20_000);
+  const entries = (await timeline()).slice(0, (await timeline()).length - before).reverse();
+  const errors = entries.filter((e) => e.kind === "error" && e.text.includes("http-status"));
+  assert.ok(errors.length >= 2, JSON.stringify(entries, null, 1));
+  const delays = entries.filter((e) => e.kind === "reconnecting").map((e) => Number(/in (\d+) ms/.exec(e.text)[1]));
+  assert.ok(delays.length >= 3, JSON.stringify(entries, null, 1));
+  // Equal jitter keeps at least half of each doubling delay: later delays outgrow the first.
+  assert.ok(Math.max(...delays.slice(2)) > delays[0], JSON.stringify(delays));
+  const c = await counts();
+  assert.deepEqual([c.lost, c.repeated], [0, 0], JSON.stringify(c));
+});
+
+test("a stalled stream is caught by the idle watchdog and replaced", async () => {
+  const { received } = await counts();
+  await page.click("#stall");
+  await page.waitForFunction(() => [...document.querySelectorAll("#timeline li")].some((li) => li.textContent.includes("idle-timeout")), null, { timeout: 10_000 });
+  await receivedMoreThan(received + 8, 20_000);
+  const c = await counts();
+  assert.deepEqual([c.lost, c.repeated], [0, 0], JSON.stringify(c));
+  if (SCREENSHOT) {
+    mkdirSync(SCREENSHOT.replace(/\/[^/]*$/, ""), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  }
+  assert.deepEqual(pageErrors, []);
 });

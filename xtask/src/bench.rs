@@ -177,16 +177,7 @@ fn machine() -> String {
 }
 
 fn update_benchmarks_md(table: &str) -> Result {
-    let path = cmd::root().join("BENCHMARKS.md");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) else {
-        return Err(format!("BENCHMARKS.md lacks the markers {BEGIN} … {END}"));
-    };
-    let section = format!("{BEGIN}\nMachine: {}.\n\n{table}", machine());
-    let new = format!("{}{section}{}", &text[..a], &text[b..]);
-    std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;
-    eprintln!("    updated {}", path.display());
-    Ok(())
+    crate::pkg::replace_section(BEGIN, END, &format!("Machine: {}.\n\n{table}", machine()))
 }
 
 /// Coverage instrumentation that libFuzzer needs, as stable rustc flags (what `cargo fuzz`

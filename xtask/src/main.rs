@@ -5,19 +5,21 @@
 //! - `demo [--port N]`: builds the wasm package and serves the live demo.
 //! - `test`: formatting, clippy (host and wasm32), docs, native tests, browser tests against the
 //!   real server, and the demo checked in headless Chromium.
+//! - `pkg`: the npm package (wasm-pack, web and bundler targets) and its gzipped size.
 //! - `bench [--smoke]`: the benchmarks, written to BENCHMARKS.md (the smoke run only checks
 //!   that they work).
 //! - `fuzz [SECONDS]`: the parser's fuzz target.
 
 mod bench;
 mod cmd;
+mod pkg;
 mod setup;
 mod tasks;
 
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup | demo [--port N] | test [PART...] | bench [--smoke] | fuzz [SECONDS]>";
+    "usage: cargo xtask <setup | demo [--port N] | test [PART...] | pkg | bench [--smoke] | fuzz [SECONDS]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("demo") => tasks::demo(&args[1..]),
         Some("test") => tasks::test(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
+        Some("pkg") if args.len() == 1 => setup::ensure_all().and_then(|_| pkg::pkg()),
         Some("fuzz") => bench::fuzz(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };

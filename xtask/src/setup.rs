@@ -13,11 +13,11 @@ pub struct Tools {
     pub chromedriver: PathBuf,
     /// Chromium, for Playwright.
     pub chromium: PathBuf,
-    /// A current wasm-opt (from the npm package `binaryen`).
-    pub wasm_opt: PathBuf,
 }
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// The wasm-pack that `cargo xtask pkg` runs.
+const WASM_PACK: &str = "0.15.1";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// The `wasm-bindgen` version that Cargo.toml pins with `=`.
@@ -67,6 +67,14 @@ pub fn ensure_all() -> Result<Tools> {
             })?;
         }
 
+        let want = format!("wasm-pack {WASM_PACK}");
+        if output(command("wasm-pack").arg("--version")).is_none_or(|o| o.trim() != want) {
+            // No `--locked`, as for wasm-bindgen-cli.
+            install(&format!("wasm-pack {WASM_PACK}"), &|| {
+                run(cmd::cargo().args(["install", "wasm-pack", "--version", WASM_PACK]))
+            })?;
+        }
+
         if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
             install("chromium and chromium-driver (apt-get)", &|| {
                 apt(&["update"])?;
@@ -95,6 +103,7 @@ pub fn ensure_all() -> Result<Tools> {
         } else {
             eprintln!("    installed: {}", installed.join(", "));
         }
+        // wasm-pack runs the first wasm-opt on PATH; `cargo xtask pkg` puts this one first.
         let wasm_opt = root.join("node_modules/.bin/wasm-opt");
         if !wasm_opt.exists() {
             return Err(format!("{} is missing after npm ci", wasm_opt.display()));
@@ -102,7 +111,6 @@ pub fn ensure_all() -> Result<Tools> {
         Ok(Tools {
             chromedriver: CHROMEDRIVER.into(),
             chromium: CHROMIUM.into(),
-            wasm_opt,
         })
     })
 }

@@ -17,50 +17,6 @@ fn build_server() -> Result {
     run(cargo().args(["build", "--quiet", "-p", "typed-eventsource-server"]))
 }
 
-/// Builds the `js` feature for the web, runs wasm-bindgen and a current wasm-opt, and returns
-/// the folder holding `typed_eventsource.js` and its optimized `.wasm`.
-pub fn build_web_package(tools: &Tools) -> Result<PathBuf> {
-    run(cargo().args([
-        "build",
-        "--quiet",
-        "-p",
-        "typed-eventsource",
-        "--lib",
-        "--release",
-        "--target",
-        WASM,
-        "--features",
-        "js",
-    ]))?;
-    let root = cmd::root();
-    let out = root.join("target/web-pkg");
-    let wasm = root
-        .join("target")
-        .join(WASM)
-        .join("release/typed_eventsource.wasm");
-    run(command("wasm-bindgen")
-        .arg(&wasm)
-        .args(["--target", "web", "--out-dir"])
-        .arg(&out))?;
-    let bg = out.join("typed_eventsource_bg.wasm");
-    run(command(
-        tools
-            .wasm_opt
-            .to_str()
-            .ok_or("non-UTF-8 path to wasm-opt")?,
-    )
-    .arg("-Oz")
-    .arg("--enable-bulk-memory")
-    .arg("--enable-nontrapping-float-to-int")
-    .arg("--enable-sign-ext")
-    .arg("--enable-reference-types")
-    .arg("--enable-multivalue")
-    .arg(&bg)
-    .arg("-o")
-    .arg(&bg))?;
-    Ok(out)
-}
-
 /// `cargo xtask demo [--port N]`
 pub fn demo(args: &[String]) -> Result {
     let port = match args {
@@ -68,8 +24,9 @@ pub fn demo(args: &[String]) -> Result {
         [flag, n] if flag == "--port" => n.parse().map_err(|e| format!("bad --port {n}: {e}"))?,
         _ => return Err("usage: cargo xtask demo [--port N]".to_owned()),
     };
-    let tools = setup::ensure_all()?;
-    let pkg = step("build the wasm package", || build_web_package(&tools))?;
+    setup::ensure_all()?;
+    crate::pkg::build()?;
+    let pkg = crate::pkg::dir("web");
     step("build the server", build_server)?;
     let www = cmd::root().join("www");
     let server = Server::start(
@@ -110,7 +67,19 @@ pub fn test(args: &[String]) -> Result {
     }
     if wanted("native") {
         step("native tests", || {
-            run(cargo().args(["test", "--workspace", "--all-features"]))
+            // Doc tests run on their own: built in the same invocation as every other target
+            // of the workspace, rustdoc can pick a second build of serde_core for them and
+            // fail with "multiple different versions of crate serde_core".
+            run(cargo().args([
+                "test",
+                "--workspace",
+                "--all-features",
+                "--lib",
+                "--bins",
+                "--tests",
+                "--examples",
+            ]))?;
+            run(cargo().args(["test", "--all-features", "--doc", "-p", "typed-eventsource"]))
         })?;
         crate::bench::bench(&["--smoke".to_owned()])?;
         crate::bench::fuzz_for(20)?;
@@ -195,15 +164,46 @@ fn browser(tools: &Tools) -> Result {
 }
 
 fn e2e(tools: &Tools) -> Result {
-    let pkg = build_web_package(tools)?;
+    crate::pkg::build()?;
+    let root = cmd::root();
+    step("TypeScript declarations (tsc --noEmit)", || {
+        run(command(path(&root.join("node_modules/.bin/tsc"))?).args(["-p", "tests/ts"]))
+    })?;
+    step("Vite app on the bundler package (vite build)", || {
+        run(command(path(&root.join("node_modules/.bin/vite"))?).args([
+            "build",
+            "--config",
+            "tests/vite-app/vite.config.mjs",
+            "--logLevel",
+            "warn",
+        ]))
+    })?;
     build_server()?;
-    let www = cmd::root().join("www");
-    let server = Server::start(
+    let www = root.join("www");
+    let demo = Server::start(
         &server_binary(),
-        &["--port", "0", "--www", path(&www)?, "--pkg", path(&pkg)?],
+        &[
+            "--port",
+            "0",
+            "--www",
+            path(&www)?,
+            "--pkg",
+            path(&crate::pkg::dir("web"))?,
+        ],
+    )?;
+    let vite = Server::start(
+        &server_binary(),
+        &["--port", "0", "--www", path(&root.join("target/vite-app"))?],
     )?;
     run(command("node")
-        .args(["--test", "--test-reporter=spec", "tests/e2e/"])
-        .env("DEMO_URL", &server.url)
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "--test-concurrency=1",
+            "tests/e2e/",
+        ])
+        .env("DEMO_URL", &demo.url)
+        .env("VITE_URL", &vite.url)
+        .env("SCREENSHOT", root.join("target/screenshots/demo.png"))
         .env("CHROMIUM", &tools.chromium))
 }

@@ -1,0 +1,149 @@
+//! `cargo xtask pkg`: the npm package, built by wasm-pack for `--target web` and
+//! `--target bundler` with the current wasm-opt, and its size.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::cmd::{self, command, output, run, step, Result};
+
+const TARGETS: [&str; 2] = ["web", "bundler"];
+const SIZE_BEGIN: &str = "<!-- size:begin (written by `cargo xtask pkg`) -->";
+const SIZE_END: &str = "<!-- size:end -->";
+
+/// Where wasm-pack writes the package for `target`.
+pub fn dir(target: &str) -> PathBuf {
+    cmd::root().join("target/pkg").join(target)
+}
+
+/// `PATH` with the npm tools (wasm-opt from `binaryen`) first.
+fn path_with_npm_tools() -> String {
+    let bin = cmd::root().join("node_modules/.bin");
+    match std::env::var("PATH") {
+        Ok(p) => format!("{}:{p}", bin.display()),
+        Err(_) => bin.display().to_string(),
+    }
+}
+
+/// Builds both packages and returns the gzipped size of the wasm in bytes.
+pub fn build() -> Result<u64> {
+    for target in TARGETS {
+        let out = dir(target);
+        step(&format!("wasm-pack --target {target}"), || {
+            run(command("wasm-pack")
+                .args([
+                    "build",
+                    "--release",
+                    "--target",
+                    target,
+                    "--out-name",
+                    "typed_eventsource",
+                    "--out-dir",
+                ])
+                .arg(&out)
+                .args(["--", "--features", "js"])
+                .env("PATH", path_with_npm_tools()))?;
+            complete_manifest(&out)
+        })?;
+    }
+    let wasm = dir("web").join("typed_eventsource_bg.wasm");
+    let raw = std::fs::metadata(&wasm)
+        .map_err(|e| format!("{}: {e}", wasm.display()))?
+        .len();
+    let gz = gzipped_size(&wasm)?;
+    eprintln!("    package wasm: {raw} bytes, {gz} bytes gzipped (gzip -9)");
+    Ok(gz)
+}
+
+/// `cargo xtask pkg`: builds, then records the size in BENCHMARKS.md.
+pub fn pkg() -> Result {
+    let gz = build()?;
+    let raw = std::fs::metadata(dir("web").join("typed_eventsource_bg.wasm"))
+        .map_err(|e| e.to_string())?
+        .len();
+    let table = format!(
+        "| npm package wasm (`js` feature, wasm-opt -Oz) | {:.1} KB | {:.1} KB |\n",
+        raw as f64 / 1000.0,
+        gz as f64 / 1000.0
+    );
+    replace_section(
+        SIZE_BEGIN,
+        SIZE_END,
+        &format!("| build | wasm | gzipped |\n|---|---:|---:|\n{table}"),
+    )
+}
+
+fn gzipped_size(path: &Path) -> Result<u64> {
+    let out = output(
+        command("sh")
+            .arg("-c")
+            .arg(format!("gzip -9 -c '{}' | wc -c", path.display())),
+    )
+    .ok_or("gzip failed")?;
+    out.trim()
+        .parse()
+        .map_err(|e| format!("gzip size {out:?}: {e}"))
+}
+
+/// wasm-pack writes most of package.json from Cargo.toml; this adds what it leaves out.
+fn complete_manifest(out: &Path) -> Result {
+    let path = out.join("package.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut m: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let obj = m.as_object_mut().ok_or("package.json is not an object")?;
+    obj.insert(
+        "keywords".into(),
+        serde_json::json!([
+            "eventsource",
+            "sse",
+            "server-sent-events",
+            "wasm",
+            "typescript"
+        ]),
+    );
+    let files = obj.entry("files").or_insert_with(|| serde_json::json!([]));
+    if let Some(list) = files.as_array_mut() {
+        for f in ["README.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+            if !list.iter().any(|v| v == f) {
+                list.push(f.into());
+            }
+        }
+    }
+    for field in [
+        "name",
+        "version",
+        "description",
+        "license",
+        "repository",
+        "types",
+        "files",
+    ] {
+        if !obj.contains_key(field) {
+            return Err(format!("{}: no `{field}`", path.display()));
+        }
+    }
+    for f in ["README.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+        if !out.join(f).exists() {
+            std::fs::copy(cmd::root().join(f), out.join(f)).map_err(|e| format!("{f}: {e}"))?;
+        }
+    }
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&m).map_err(|e| e.to_string())? + "\n",
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Replaces the text between two markers of BENCHMARKS.md.
+pub fn replace_section(begin: &str, end: &str, body: &str) -> Result {
+    let path = cmd::root().join("BENCHMARKS.md");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (Some(a), Some(b)) = (text.find(begin), text.find(end)) else {
+        return Err(format!("BENCHMARKS.md lacks the markers {begin} … {end}"));
+    };
+    let new = format!("{}{begin}\n{body}{}", &text[..a], &text[b..]);
+    std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("    updated {}", path.display());
+    Ok(())
+}
