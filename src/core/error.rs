@@ -25,7 +25,7 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
     /// The server answered 200 with a content type other than `text/event-stream`.
-    #[error("the server answered with content type {content_type:?}, not text/event-stream")]
+    #[error("the server answered with content type \"{content_type}\", not text/event-stream")]
     ContentType {
         /// The content type it sent (empty when it sent none).
         content_type: String,
@@ -37,7 +37,7 @@ pub enum Error {
     Refused,
     /// Nothing (no event, no comment, no byte) arrived for this long, so the connection was
     /// presumed dead and replaced.
-    #[error("no data for {after:?}: the connection was presumed dead")]
+    #[error("no data for {} ms: the connection was presumed dead", after.as_millis())]
     IdleTimeout {
         /// The idle timeout that passed.
         after: Duration,

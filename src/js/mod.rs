@@ -8,7 +8,6 @@ mod errors;
 mod options;
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Object, Reflect, JSON};
@@ -25,25 +24,30 @@ const TS: &str = include_str!("typed_eventsource.d.ts");
 
 /// Listeners by event type, as `addEventListener` keeps them (no duplicates).
 #[derive(Default)]
-struct Listeners(RefCell<HashMap<String, Vec<Function>>>);
+struct Listeners(RefCell<Vec<(String, Vec<Function>)>>);
 
 impl Listeners {
     fn add(&self, t: &str, f: Function) {
-        let mut map = self.0.borrow_mut();
-        let list = map.entry(t.to_owned()).or_default();
-        if !list.iter().any(|g| g == &f) {
-            list.push(f);
+        let mut all = self.0.borrow_mut();
+        match all.iter_mut().find(|(k, _)| k == t) {
+            Some((_, list)) if !list.iter().any(|g| g == &f) => list.push(f),
+            Some(_) => {}
+            None => all.push((t.to_owned(), vec![f])),
         }
     }
 
     fn remove(&self, t: &str, f: &Function) {
-        if let Some(list) = self.0.borrow_mut().get_mut(t) {
+        if let Some((_, list)) = self.0.borrow_mut().iter_mut().find(|(k, _)| k == t) {
             list.retain(|g| g != f);
         }
     }
 
     fn get(&self, t: &str) -> Vec<Function> {
-        self.0.borrow().get(t).cloned().unwrap_or_default()
+        let all = self.0.borrow();
+        all.iter()
+            .find(|(k, _)| k == t)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -58,7 +62,7 @@ struct Facade {
     onstatechange: RefCell<Option<Function>>,
     ready_state: Cell<u16>,
     /// Event types the source delivers to this facade.
-    types: RefCell<HashSet<String>>,
+    types: RefCell<Vec<String>>,
     origin: String,
 }
 
@@ -230,7 +234,7 @@ impl TypedEventSource {
             });
         let source = b.open().map_err(|e| match e {
             Error::InvalidOption { option: "url", .. } => JsValue::from(js_sys::SyntaxError::new(
-                &format!("TypedEventSource: {url:?} is not a valid URL"),
+                &format!("TypedEventSource: \"{url}\" is not a valid URL"),
             )),
             e => options::type_error(&format!("TypedEventSource: {e}")),
         })?;
@@ -247,8 +251,12 @@ impl TypedEventSource {
 
     /// Makes the source deliver events of `t` to the facade.
     fn deliver(&self, t: &str) {
-        if !self.facade.types.borrow_mut().insert(t.to_owned()) {
-            return;
+        {
+            let mut types = self.facade.types.borrow_mut();
+            if types.iter().any(|k| k == t) {
+                return;
+            }
+            types.push(t.to_owned());
         }
         let weak = Rc::downgrade(&self.facade);
         self.source.on_raw(t, move |e| {

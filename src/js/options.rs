@@ -161,7 +161,7 @@ pub(crate) fn parse(url: &str, options: &JsValue) -> Result<Parsed, JsValue> {
         Some("fetch") => Transport::Fetch,
         Some(other) => {
             return Err(type_error(&format!(
-                "option `transport` must be \"eventsource\" or \"fetch\", not {other:?}"
+                "option `transport` must be \"eventsource\" or \"fetch\", not \"{other}\""
             )))
         }
     };
@@ -180,7 +180,7 @@ pub(crate) fn parse(url: &str, options: &JsValue) -> Result<Parsed, JsValue> {
         }
         Some(other) => {
             return Err(type_error(&format!(
-            "option `credentials` must be \"omit\", \"same-origin\" or \"include\", not {other:?}"
+            "option `credentials` must be \"omit\", \"same-origin\" or \"include\", not \"{other}\""
         )))
         }
     }
@@ -265,7 +265,7 @@ fn backoff(o: &JsValue) -> Result<Backoff, JsValue> {
         Some("equal") => p = p.jitter(Jitter::Equal),
         Some(other) => {
             return Err(type_error(&format!(
-                "option `backoff.jitter` must be \"none\", \"full\" or \"equal\", not {other:?}"
+                "option `backoff.jitter` must be \"none\", \"full\" or \"equal\", not \"{other}\""
             )))
         }
     }

@@ -184,5 +184,7 @@ pub(crate) fn js_message(value: &JsValue) -> String {
     if let Some(e) = value.dyn_ref::<js_sys::Error>() {
         return String::from(e.message());
     }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+    value
+        .as_string()
+        .unwrap_or_else(|| String::from(js_sys::JsString::from(value.clone())))
 }

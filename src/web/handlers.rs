@@ -2,7 +2,6 @@
 //! state, so a callback may add handlers, close the stream or drop it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
@@ -24,18 +23,21 @@ pub fn decode<T: DeserializeOwned>(event: &Event) -> Result<T, Error> {
 
 #[derive(Default)]
 pub(crate) struct Handlers {
-    events: RefCell<HashMap<String, Vec<Callback<Event>>>>,
+    /// By event type. A page handles a few types, so a list beats a hash map (and keeps the
+    /// hashing code out of the wasm).
+    events: RefCell<Vec<(String, Vec<Callback<Event>>)>>,
     states: RefCell<Vec<Callback<State>>>,
     errors: RefCell<Vec<Callback<Error>>>,
 }
 
 impl Handlers {
     pub(crate) fn on_raw(&self, event_type: &str, f: impl FnMut(&Event) + 'static) {
-        self.events
-            .borrow_mut()
-            .entry(event_type.to_owned())
-            .or_default()
-            .push(Rc::new(RefCell::new(f)));
+        let f: Callback<Event> = Rc::new(RefCell::new(f));
+        let mut events = self.events.borrow_mut();
+        match events.iter_mut().find(|(t, _)| t == event_type) {
+            Some((_, list)) => list.push(f),
+            None => events.push((event_type.to_owned(), vec![f])),
+        }
     }
 
     pub(crate) fn on<T: DeserializeOwned>(
@@ -56,15 +58,24 @@ impl Handlers {
 
     /// The event types that have handlers.
     pub(crate) fn event_types(&self) -> Vec<String> {
-        self.events.borrow().keys().cloned().collect()
+        self.events
+            .borrow()
+            .iter()
+            .map(|(t, _)| t.clone())
+            .collect()
     }
 
     pub(crate) fn has_event_type(&self, event_type: &str) -> bool {
-        self.events.borrow().contains_key(event_type)
+        self.events.borrow().iter().any(|(t, _)| t == event_type)
     }
 
     pub(crate) fn event(&self, event: &Event) {
-        let list = self.events.borrow().get(&event.event_type).cloned();
+        let list = self
+            .events
+            .borrow()
+            .iter()
+            .find(|(t, _)| *t == event.event_type)
+            .map(|(_, l)| l.clone());
         call_all(list.as_deref().unwrap_or_default(), event);
     }
 
