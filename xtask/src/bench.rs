@@ -40,6 +40,9 @@ pub fn bench(args: &[String]) -> Result {
         _ => return Err("usage: cargo xtask bench [--smoke]".to_owned()),
     };
     if smoke {
+        step("dispatch benchmark in Chromium (smoke run)", || {
+            dispatch(true).map(|_| ())
+        })?;
         return step("parser benchmark (smoke run)", || {
             run(cargo().args([
                 "bench",
@@ -66,7 +69,138 @@ pub fn bench(args: &[String]) -> Result {
     let table = table(&found);
     println!("\n{table}");
     write_json(&found)?;
-    update_benchmarks_md(&table)
+    update_benchmarks_md(&table)?;
+    let results = step("dispatch benchmark in Chromium", || dispatch(false))?;
+    let table = dispatch_table(&results)?;
+    println!("\n{table}");
+    let path = cmd::root().join("target/bench/dispatch.json");
+    std::fs::write(&path, results.to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::pkg::replace_section(
+        DISPATCH_BEGIN,
+        DISPATCH_END,
+        &format!(
+            "Machine: {}; Chromium {}.\n\n{table}",
+            machine(),
+            chromium_version()
+        ),
+    )
+}
+
+const DISPATCH_BEGIN: &str = "<!-- dispatch:begin (written by `cargo xtask bench`) -->";
+const DISPATCH_END: &str = "<!-- dispatch:end -->";
+
+fn chromium_version() -> String {
+    output(command("/usr/bin/chromium").arg("--version"))
+        .map(|v| v.trim().trim_start_matches("Chromium ").to_owned())
+        .unwrap_or_default()
+}
+
+/// Builds the npm package and the Rust dispatch app, serves both, and runs the Chromium
+/// harness; returns its JSON. The smoke run streams 2,000 events once per variant.
+fn dispatch(smoke: bool) -> Result<Value> {
+    let root = cmd::root();
+    crate::pkg::build()?;
+    run(cargo()
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--manifest-path",
+            "benches/dispatch/Cargo.toml",
+            "--target-dir",
+        ])
+        .arg(root.join("target/dispatch")))?;
+    let www = root.join("target/bench-www/pkg");
+    let _ = std::fs::remove_dir_all(&www);
+    copy_dir(&crate::pkg::dir("web"), &www)?;
+    let out = www.join("dispatch");
+    run(command("wasm-bindgen")
+        .arg(root.join("target/dispatch/wasm32-unknown-unknown/release/dispatch_bench.wasm"))
+        .args(["--target", "web", "--out-dir"])
+        .arg(&out))?;
+    let bg = out.join("dispatch_bench_bg.wasm");
+    run(command(crate::tasks::path(
+        &root.join("node_modules/.bin/wasm-opt"),
+    )?)
+    .args([
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+    ])
+    .args([
+        "--enable-sign-ext",
+        "--enable-reference-types",
+        "--enable-multivalue",
+    ])
+    .arg(&bg)
+    .arg("-o")
+    .arg(&bg))?;
+    // An optimized server: a debug build cannot stream fast enough to measure the clients.
+    run(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "typed-eventsource-server",
+    ]))?;
+    let server = crate::cmd::Server::start(
+        &root.join("target/release/sse-server"),
+        &["--port", "0", "--pkg", crate::tasks::path(&www)?],
+    )?;
+    let (events, runs) = if smoke {
+        ("2000", "1")
+    } else {
+        ("100000", "3")
+    };
+    let out = command("node")
+        .arg("tests/bench/dispatch.mjs")
+        .env("SERVER", &server.url)
+        .env("EVENTS", events)
+        .env("RUNS", runs)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("the dispatch harness failed ({})", out.status));
+    }
+    let json = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(json.trim()).map_err(|e| format!("dispatch harness output: {e}"))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(|e| format!("{}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn dispatch_table(results: &Value) -> Result<String> {
+    let all = results["results"].as_object().ok_or("no results")?;
+    let rate = |prefix: &str| {
+        all.iter()
+            .find(|(k, _)| k.starts_with(prefix))
+            .and_then(|(_, v)| v["events_per_s"].as_f64())
+    };
+    let (a, e) = (rate("a:"), rate("e:"));
+    let mut s = format!(
+        "{} events of about 100 bytes, median of {} runs.\n\n| variant | events/s | vs (a) | vs (e) |\n|---|---:|---:|---:|\n",
+        results["events"], results["runs"]
+    );
+    for (name, v) in all {
+        let r = v["events_per_s"].as_f64().unwrap_or(0.0);
+        let vs = |base: Option<f64>| base.map_or(String::new(), |b| format!("{:.2}×", r / b));
+        s.push_str(&format!("| {name} | {r:.0} | {} | {} |\n", vs(a), vs(e)));
+    }
+    Ok(s)
 }
 
 fn collect(dir: &Path, out: &mut Vec<Measurement>) -> Result {
