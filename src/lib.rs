@@ -68,12 +68,18 @@
 //! - [`core`]: the sans-IO parser, back-off policy and reconnection state machine, which read
 //!   no clock and touch no browser API (they run and are tested natively).
 //! - [`web`]: the browser client built on the core.
+//! - `yew` and `leptos` (features of the same names): hooks, `use_event_source` and
+//!   `use_event_source_with_options`, that tie a stream to a component's lifetime.
 #![deny(missing_docs)]
 
 pub mod core;
 #[cfg(feature = "js")]
 mod js;
+#[cfg(feature = "leptos")]
+pub mod leptos;
 pub mod web;
+#[cfg(feature = "yew")]
+pub mod yew;
 
 pub use crate::core::backoff::{Backoff, Jitter};
 pub use crate::core::error::{CloseReason, Error};

@@ -9,11 +9,11 @@ const WASM: &str = "wasm32-unknown-unknown";
 /// The demo's port unless `--port` says otherwise.
 const DEMO_PORT: u16 = 8080;
 
-fn server_binary() -> PathBuf {
+pub(crate) fn server_binary() -> PathBuf {
     cmd::root().join("target/debug/sse-server")
 }
 
-fn build_server() -> Result {
+pub(crate) fn build_server() -> Result {
     run(cargo().args(["build", "--quiet", "-p", "typed-eventsource-server"]))
 }
 
@@ -47,7 +47,7 @@ pub fn demo(args: &[String]) -> Result {
     server.wait()
 }
 
-fn path(p: &std::path::Path) -> Result<&str> {
+pub(crate) fn path(p: &std::path::Path) -> Result<&str> {
     p.to_str()
         .ok_or_else(|| format!("non-UTF-8 path {}", p.display()))
 }
@@ -178,8 +178,13 @@ fn e2e(tools: &Tools) -> Result {
             "warn",
         ]))
     })?;
+    let examples = step("Yew and Leptos example apps (wasm)", build_examples)?;
     build_server()?;
     let www = root.join("www");
+    let apps = Server::start(
+        &server_binary(),
+        &["--port", "0", "--www", path(&examples)?],
+    )?;
     let demo = Server::start(
         &server_binary(),
         &[
@@ -204,6 +209,57 @@ fn e2e(tools: &Tools) -> Result {
         ])
         .env("DEMO_URL", &demo.url)
         .env("VITE_URL", &vite.url)
+        .env("EXAMPLES_URL", &apps.url)
         .env("SCREENSHOT", root.join("target/screenshots/demo.png"))
         .env("CHROMIUM", &tools.chromium))
+}
+
+/// The example apps, each built for wasm, bound by wasm-bindgen and optimized into
+/// `target/examples-www/<name>/` beside its `index.html`.
+fn build_examples() -> Result<PathBuf> {
+    let root = cmd::root();
+    let www = root.join("target/examples-www");
+    for name in ["yew-dashboard", "leptos-dashboard"] {
+        let dir = root.join("examples").join(name);
+        run(cargo()
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                WASM,
+                "--manifest-path",
+            ])
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(root.join("target/examples")))?;
+        let out = www.join(name);
+        run(command("wasm-bindgen")
+            .arg(
+                root.join("target/examples")
+                    .join(WASM)
+                    .join("release")
+                    .join(format!("{name}.wasm")),
+            )
+            .args(["--target", "web", "--out-name", "app", "--out-dir"])
+            .arg(&out))?;
+        let bg = out.join("app_bg.wasm");
+        run(command(path(&root.join("node_modules/.bin/wasm-opt"))?)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .args([
+                "--enable-sign-ext",
+                "--enable-reference-types",
+                "--enable-multivalue",
+            ])
+            .arg(&bg)
+            .arg("-o")
+            .arg(&bg))?;
+        std::fs::copy(dir.join("index.html"), out.join("index.html"))
+            .map_err(|e| format!("{name}/index.html: {e}"))?;
+    }
+    Ok(www)
 }

@@ -1,0 +1,213 @@
+//! Feature `yew`: hooks for Yew function components.
+//!
+//! The stream lives as long as the component (or until its URL or options change, when it is
+//! replaced once): the handle is dropped on unmount, which closes the connection and frees
+//! every listener and timer.
+//!
+//! ```no_run
+//! use serde::Deserialize;
+//! use typed_eventsource::yew::use_event_source;
+//! use yew::prelude::*;
+//!
+//! #[derive(Deserialize)]
+//! struct Price { symbol: String, price: f64 }
+//!
+//! #[function_component]
+//! fn Ticker() -> Html {
+//!     let prices = use_event_source::<Price>("/prices");
+//!     html! {
+//!         <p>
+//!             { format!("{:?} ", prices.state) }
+//!             { prices.data.as_ref().map(|p| format!("{} {:.2}", p.symbol, p.price)).unwrap_or_default() }
+//!             <button onclick={prices.close.reform(|_| ())}>{ "stop" }</button>
+//!         </p>
+//!     }
+//! }
+//! ```
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use yew::prelude::*;
+
+use crate::core::error::Error;
+use crate::core::machine::State;
+use crate::web::{Builder, EventSource, Transport};
+
+/// Options of [`use_event_source_with_options`]. Start from `Default` and set what you need.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct UseEventSourceOptions {
+    /// The event types decoded into `T`. Default: `["message"]`.
+    pub event_types: Vec<String>,
+    /// Which browser API carries the stream. Default: [`Transport::EventSource`].
+    pub transport: Transport,
+    /// Any other option, applied to the builder before it opens. Default: none.
+    pub configure: Option<Rc<dyn Fn(Builder) -> Builder>>,
+}
+
+impl Default for UseEventSourceOptions {
+    fn default() -> Self {
+        UseEventSourceOptions {
+            event_types: vec!["message".to_owned()],
+            transport: Transport::default(),
+            configure: None,
+        }
+    }
+}
+
+impl UseEventSourceOptions {
+    /// Sets [`UseEventSourceOptions::event_types`].
+    pub fn event_types<S: Into<String>>(mut self, types: impl IntoIterator<Item = S>) -> Self {
+        self.event_types = types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`UseEventSourceOptions::transport`].
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// Sets [`UseEventSourceOptions::configure`].
+    pub fn configure(mut self, f: impl Fn(Builder) -> Builder + 'static) -> Self {
+        self.configure = Some(Rc::new(f));
+        self
+    }
+}
+
+impl PartialEq for UseEventSourceOptions {
+    fn eq(&self, other: &Self) -> bool {
+        self.event_types == other.event_types
+            && self.transport == other.transport
+            && match (&self.configure, &other.configure) {
+                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+/// What the hooks return: the latest values, the connection state, the last error, and
+/// controls.
+pub struct UseEventSourceReturn<T> {
+    /// The latest value of any of the event types.
+    pub data: Option<Rc<T>>,
+    /// The latest value of each event type that has had one.
+    pub latest: Rc<Vec<(String, Rc<T>)>>,
+    /// The connection state (with attempt and delay while reconnecting).
+    pub state: State,
+    /// The last failure, including decode failures (which keep the raw data).
+    pub error: Option<Error>,
+    /// Closes the stream.
+    pub close: Callback<()>,
+    /// Opens a closed stream again, resuming after the last event id.
+    pub reopen: Callback<()>,
+}
+
+impl<T> UseEventSourceReturn<T> {
+    /// The latest value of this event type.
+    pub fn latest_of(&self, event_type: &str) -> Option<Rc<T>> {
+        self.latest
+            .iter()
+            .find(|(t, _)| t == event_type)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+struct Latest<T> {
+    last: Option<Rc<T>>,
+    by_type: Rc<Vec<(String, Rc<T>)>>,
+}
+
+impl<T> Reducible for Latest<T> {
+    type Action = (String, Rc<T>);
+
+    fn reduce(self: Rc<Self>, (event_type, value): Self::Action) -> Rc<Self> {
+        let mut by_type: Vec<_> = (*self.by_type).clone();
+        match by_type.iter_mut().find(|(t, _)| *t == event_type) {
+            Some(slot) => slot.1 = value.clone(),
+            None => by_type.push((event_type, value.clone())),
+        }
+        Rc::new(Latest {
+            last: Some(value),
+            by_type: Rc::new(by_type),
+        })
+    }
+}
+
+/// [`use_event_source_with_options`] with the default options: `message` events decoded from
+/// JSON into `T` over the browser's `EventSource`.
+#[hook]
+pub fn use_event_source<T>(url: &str) -> UseEventSourceReturn<T>
+where
+    T: DeserializeOwned + 'static,
+{
+    use_event_source_with_options(url, UseEventSourceOptions::default())
+}
+
+/// A stream for the component's lifetime: reopened once when `url` or `options` change,
+/// closed on unmount.
+#[hook]
+pub fn use_event_source_with_options<T>(
+    url: &str,
+    options: UseEventSourceOptions,
+) -> UseEventSourceReturn<T>
+where
+    T: DeserializeOwned + 'static,
+{
+    let latest = use_reducer(|| Latest::<T> {
+        last: None,
+        by_type: Rc::new(Vec::new()),
+    });
+    let state = use_state(|| State::Connecting { attempt: 0 });
+    let error = use_state(|| None::<Error>);
+    let handle = use_mut_ref(|| None::<EventSource>);
+    {
+        let (latest, state, error, handle) = (
+            latest.dispatcher(),
+            state.setter(),
+            error.setter(),
+            handle.clone(),
+        );
+        use_effect_with((url.to_owned(), options), move |(url, options)| {
+            let mut b = EventSource::builder(url.clone()).transport(options.transport);
+            for t in &options.event_types {
+                let (latest, error, t2) = (latest.clone(), error.clone(), t.clone());
+                b = b.on::<T>(t, move |r| match r {
+                    Ok(v) => latest.dispatch((t2.clone(), Rc::new(v))),
+                    Err(e) => error.set(Some(e)),
+                });
+            }
+            let on_error = error.clone();
+            b = b
+                .on_state(move |s| state.set(s.clone()))
+                .on_error(move |e| on_error.set(Some(e.clone())));
+            if let Some(f) = &options.configure {
+                b = f(b);
+            }
+            match b.open() {
+                Ok(source) => *handle.borrow_mut() = Some(source),
+                Err(e) => error.set(Some(e)),
+            }
+            move || drop(handle.borrow_mut().take())
+        });
+    }
+    let control = |f: fn(&EventSource)| {
+        let handle: Rc<RefCell<Option<EventSource>>> = handle.clone();
+        Callback::from(move |()| {
+            if let Some(s) = handle.borrow().as_ref() {
+                f(s)
+            }
+        })
+    };
+    UseEventSourceReturn {
+        data: latest.last.clone(),
+        latest: latest.by_type.clone(),
+        state: (*state).clone(),
+        error: (*error).clone(),
+        close: control(EventSource::close),
+        reopen: control(EventSource::reopen),
+    }
+}
