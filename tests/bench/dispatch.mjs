@@ -10,6 +10,7 @@ const SERVER = process.env.SERVER;
 const N = Number(process.env.EVENTS ?? 100_000);
 const RUNS = Number(process.env.RUNS ?? 3);
 const ARGS = [
+  "--js-flags=--expose-gc", "--enable-precise-memory-info",
   "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
   "--no-first-run", "--disable-quic",
@@ -83,6 +84,81 @@ const VARIANTS = {
   },
 };
 
+async function load(page) {
+  await page.evaluate(async () => {
+    const m = await import("/pkg/typed_eventsource.js");
+    window.wasm = await m.default();
+    window.TES = m.TypedEventSource;
+    const b = await import("/pkg/dispatch/dispatch_bench.js");
+    await b.default();
+    window.bench = b;
+  });
+}
+
+// Memory: JS heap (after a forced GC) and the facade's wasm memory, before and after many
+// open/close cycles and many forced reconnections.
+async function memory(page, cycles, reconnects) {
+  return page.evaluate(async ([cycles, reconnects]) => {
+    const sample = async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      gc(); gc();
+      return { jsHeap: performance.memory.usedJSHeapSize, wasm: window.wasm.memory.buffer.byteLength };
+    };
+    const before = await sample();
+    for (let i = 0; i < cycles; i += 1) {
+      const es = new window.TES(`/sse?scenario=mem-cycles&count=1&end=hold`, { transport: i % 2 ? "fetch" : "eventsource" });
+      es.on("message", () => {});
+      es.close();
+      es.free();
+    }
+    const afterCycles = await sample();
+    let opens = 0;
+    const es = new window.TES(`/sse?scenario=mem-reconnect-${Math.random()}&count=1&end=drop`, {
+      transport: "fetch",
+      backoff: { initialDelay: 1, maxDelay: 1, jitter: "none", retryFloor: 1 },
+    });
+    await new Promise((resolve) => {
+      es.onstatechange = (s) => { if (s.state === "open" && ++opens > reconnects) resolve(); };
+    });
+    es.close(); es.free();
+    const afterReconnects = await sample();
+    return { before, afterCycles, afterReconnects };
+  }, [cycles, reconnects]);
+}
+
+// Recovery: forced drops with resume through the fetch transport; events lost and repeated,
+// and how long after its scheduled delay each reconnection was open again.
+async function recovery(page, drops) {
+  return page.evaluate(async (drops) => {
+    const per = 10;
+    const key = `recovery-${Math.random()}`;
+    const es = new window.TES(`/sse?scenario=${key}&count=${per}&total=${per * (drops + 1)}&end=drop`, {
+      transport: "fetch",
+      backoff: { initialDelay: 50, maxDelay: 50, jitter: "none", resetAfter: 60000 },
+    });
+    const seen = new Map();
+    const lateness = [];
+    let pending = null;
+    await new Promise((resolve) => {
+      es.on("message", (p) => seen.set(p.seq, (seen.get(p.seq) ?? 0) + 1));
+      es.onstatechange = (s) => {
+        if (s.state === "reconnecting") pending = { at: performance.now(), delay: s.delay };
+        if (s.state === "open" && pending) { lateness.push(performance.now() - pending.at - pending.delay); pending = null; }
+        if (s.state === "closed") resolve();
+      };
+    });
+    es.free();
+    const total = per * (drops + 1);
+    let lost = 0, repeated = 0;
+    for (let i = 1; i <= total; i += 1) {
+      const n = seen.get(i) ?? 0;
+      if (n === 0) lost += 1; else repeated += n - 1;
+    }
+    lateness.sort((a, b) => a - b);
+    return { drops: lateness.length, lost, repeated, medianMsAfterDelay: lateness[Math.floor(lateness.length / 2)], maxMsAfterDelay: lateness.at(-1) };
+  }, drops);
+}
+
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ARGS });
 const results = {};
 try {
@@ -91,14 +167,7 @@ try {
     for (let run = 0; run < RUNS; run += 1) {
       const page = await browser.newPage();
       await page.goto(`${SERVER}/health`);
-      await page.evaluate(async () => {
-        const m = await import("/pkg/typed_eventsource.js");
-        await m.default();
-        window.TES = m.TypedEventSource;
-        const b = await import("/pkg/dispatch/dispatch_bench.js");
-        await b.default();
-        window.bench = b;
-      });
+      await load(page);
       const url = `/sse?scenario=bench-${Date.now()}-${run}&count=${N}&size=100&end=hold`;
       times.push(await page.evaluate(`(${fn.toString()})(${JSON.stringify(url)}, ${N})`));
       await page.close();
@@ -108,6 +177,15 @@ try {
     results[name] = { ms: median, events_per_s: N / (median / 1000), runs: times };
     process.stderr.write(`    ${name}: ${Math.round(N / (median / 1000))} events/s\n`);
   }
+  const page = await browser.newPage();
+  await page.goto(`${SERVER}/health`);
+  await load(page);
+  const smoke = N < 10_000;
+  results.memory = await memory(page, smoke ? 200 : 10_000, smoke ? 20 : 1_000);
+  process.stderr.write(`    memory: ${JSON.stringify(results.memory)}\n`);
+  results.recovery = await recovery(page, smoke ? 5 : 50);
+  process.stderr.write(`    recovery: ${JSON.stringify(results.recovery)}\n`);
+  if (results.recovery.lost || results.recovery.repeated) throw new Error("events lost or repeated across reconnections");
 } finally {
   await browser.close();
 }

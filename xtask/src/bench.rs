@@ -195,11 +195,42 @@ fn dispatch_table(results: &Value) -> Result<String> {
         "{} events of about 100 bytes, median of {} runs.\n\n| variant | events/s | vs (a) | vs (e) |\n|---|---:|---:|---:|\n",
         results["events"], results["runs"]
     );
-    for (name, v) in all {
+    for (name, v) in all.iter().filter(|(_, v)| v.get("events_per_s").is_some()) {
         let r = v["events_per_s"].as_f64().unwrap_or(0.0);
         let vs = |base: Option<f64>| base.map_or(String::new(), |b| format!("{:.2}×", r / b));
         s.push_str(&format!("| {name} | {r:.0} | {} | {} |\n", vs(a), vs(e)));
     }
+    let m = &all["memory"];
+    let kb = |v: &Value| {
+        v.as_f64()
+            .map_or("?".to_owned(), |b| format!("{:.0} KB", b / 1024.0))
+    };
+    s.push_str(
+        "\nMemory (npm facade; JS heap after a forced GC, and wasm linear memory):\n\n\
+         | moment | JS heap | wasm memory |\n|---|---:|---:|\n",
+    );
+    for (label, key) in [
+        ("before", "before"),
+        (
+            "after 10,000 open/close cycles (both transports)",
+            "afterCycles",
+        ),
+        ("after 1,000 forced reconnections", "afterReconnects"),
+    ] {
+        s.push_str(&format!(
+            "| {label} | {} | {} |\n",
+            kb(&m[key]["jsHeap"]),
+            kb(&m[key]["wasm"])
+        ));
+    }
+    let r = &all["recovery"];
+    s.push_str(&format!(
+        "\nRecovery (fetch transport, resume by `Last-Event-ID`): {} forced drops, {} events lost, \
+         {} repeated; open again a median {:.1} ms (max {:.1} ms) after the scheduled 50 ms delay.\n",
+        r["drops"], r["lost"], r["repeated"],
+        r["medianMsAfterDelay"].as_f64().unwrap_or(f64::NAN),
+        r["maxMsAfterDelay"].as_f64().unwrap_or(f64::NAN),
+    ));
     Ok(s)
 }
 
