@@ -4,17 +4,11 @@
 //
 // env: SERVER (serves /pkg/typed_eventsource.js and /pkg/dispatch/dispatch_bench.js), CHROMIUM,
 //      EVENTS (default 100000), RUNS (default 3)
-import { chromium } from "playwright-core";
+import { launch } from "../e2e/chromium.mjs";
 
 const SERVER = process.env.SERVER;
 const N = Number(process.env.EVENTS ?? 100_000);
 const RUNS = Number(process.env.RUNS ?? 3);
-const ARGS = [
-  "--js-flags=--expose-gc", "--enable-precise-memory-info",
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 // Each variant runs in the page: (url, n) => milliseconds. Each checks that it saw every
 // event exactly once (the sum of the sequence numbers).
@@ -159,7 +153,7 @@ async function recovery(page, drops) {
   }, drops);
 }
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ARGS });
+const browser = await launch(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
 const results = {};
 try {
   for (const [name, fn] of Object.entries(VARIANTS)) {

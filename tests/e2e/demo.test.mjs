@@ -4,24 +4,18 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const DEMO_URL = process.env.DEMO_URL;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOT = process.env.SCREENSHOT;
 
-const ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 let browser, page;
 const pageErrors = [];
 
 before(async () => {
   assert.ok(DEMO_URL, "DEMO_URL is set by `cargo xtask test`");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launch();
   page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
   await page.goto(`${DEMO_URL}/`);

@@ -2,19 +2,13 @@
 // against the real server (the page imports the web package the demo serves at /pkg/).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const DEMO_URL = process.env.DEMO_URL;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 let browser, page;
 before(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launch();
   page = await browser.newPage();
   // A blank page of the server's origin, so /pkg/ and /sse are same-origin.
   await page.goto(`${DEMO_URL}/health`);

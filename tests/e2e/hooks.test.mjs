@@ -3,20 +3,14 @@
 // sees the client go).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const EXAMPLES_URL = process.env.EXAMPLES_URL;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 let browser;
 before(async () => {
   assert.ok(EXAMPLES_URL, "EXAMPLES_URL is set by `cargo xtask test`");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launch();
 });
 after(async () => browser?.close());
 

@@ -1,20 +1,14 @@
 // The Vite app built from the bundler package: typed events arrive in headless Chromium.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const VITE_URL = process.env.VITE_URL;
 const DEMO_URL = process.env.DEMO_URL;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 test("the Vite app receives typed events through the bundler package", { timeout: 60_000 }, async () => {
   assert.ok(VITE_URL && DEMO_URL, "VITE_URL and DEMO_URL are set by `cargo xtask test`");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     const errors = [];

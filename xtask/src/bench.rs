@@ -116,27 +116,11 @@ fn dispatch(smoke: bool) -> Result<Value> {
     let _ = std::fs::remove_dir_all(&www);
     copy_dir(&crate::pkg::dir("web"), &www)?;
     let out = www.join("dispatch");
-    run(command("wasm-bindgen")
-        .arg(root.join("target/dispatch/wasm32-unknown-unknown/release/dispatch_bench.wasm"))
-        .args(["--target", "web", "--out-dir"])
-        .arg(&out))?;
-    let bg = out.join("dispatch_bench_bg.wasm");
-    run(command(crate::tasks::path(
-        &root.join("node_modules/.bin/wasm-opt"),
-    )?)
-    .args([
-        "-Oz",
-        "--enable-bulk-memory",
-        "--enable-nontrapping-float-to-int",
-    ])
-    .args([
-        "--enable-sign-ext",
-        "--enable-reference-types",
-        "--enable-multivalue",
-    ])
-    .arg(&bg)
-    .arg("-o")
-    .arg(&bg))?;
+    crate::pkg::bind_for_web(
+        &root.join("target/dispatch/wasm32-unknown-unknown/release/dispatch_bench.wasm"),
+        &out,
+        "dispatch_bench",
+    )?;
     // An optimized server: a debug build cannot stream fast enough to measure the clients.
     run(cargo().args([
         "build",

@@ -147,3 +147,29 @@ pub fn replace_section(begin: &str, end: &str, body: &str) -> Result {
     eprintln!("    updated {}", path.display());
     Ok(())
 }
+
+/// Binds a wasm module built for the web with wasm-bindgen (`--target web`) into `out` as
+/// `NAME.js` and `NAME_bg.wasm`, then optimizes it with the current wasm-opt, as every module
+/// loaded in a browser here must be.
+pub fn bind_for_web(wasm: &Path, out: &Path, name: &str) -> Result {
+    run(command("wasm-bindgen")
+        .arg(wasm)
+        .args(["--target", "web", "--out-name", name, "--out-dir"])
+        .arg(out))?;
+    let bg = out.join(format!("{name}_bg.wasm"));
+    let wasm_opt = cmd::root().join("node_modules/.bin/wasm-opt");
+    run(command(crate::tasks::path(&wasm_opt)?)
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+        ])
+        .args([
+            "--enable-sign-ext",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ])
+        .arg(&bg)
+        .arg("-o")
+        .arg(&bg))
+}

@@ -234,30 +234,8 @@ fn build_examples() -> Result<PathBuf> {
             .arg("--target-dir")
             .arg(root.join("target/examples")))?;
         let out = www.join(name);
-        run(command("wasm-bindgen")
-            .arg(
-                root.join("target/examples")
-                    .join(WASM)
-                    .join("release")
-                    .join(format!("{name}.wasm")),
-            )
-            .args(["--target", "web", "--out-name", "app", "--out-dir"])
-            .arg(&out))?;
-        let bg = out.join("app_bg.wasm");
-        run(command(path(&root.join("node_modules/.bin/wasm-opt"))?)
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-            ])
-            .args([
-                "--enable-sign-ext",
-                "--enable-reference-types",
-                "--enable-multivalue",
-            ])
-            .arg(&bg)
-            .arg("-o")
-            .arg(&bg))?;
+        let wasm = root.join("target/examples").join(WASM).join("release");
+        crate::pkg::bind_for_web(&wasm.join(format!("{name}.wasm")), &out, "app")?;
         std::fs::copy(dir.join("index.html"), out.join("index.html"))
             .map_err(|e| format!("{name}/index.html: {e}"))?;
     }
