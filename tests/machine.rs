@@ -706,11 +706,27 @@ fn events_parsed_but_not_yet_delivered_are_dropped_by_close() {
     let (id, _) = p.connect();
     p.open(id);
     p.outputs();
-    p.m.handle_bytes(id, b"data: a\n\ndata: b\n\n", p.now);
+    p.m.handle_bytes(id, b"id: 1\ndata: a\n\nid: 2\ndata: b\n\n", p.now);
     // The caller delivers `a`, and its handler closes the stream: `b` must not follow.
     assert_eq!(events(&[p.m.poll().expect("an output")]), ["a"]);
     p.m.close();
     let outs = p.outputs();
     assert_eq!(events(&outs), Vec::<String>::new(), "{outs:?}");
     assert!(outs.contains(&Output::Abort { id }));
+    // Nor is it lost: a reopen resumes after `a`, so the server sends `b` again.
+    assert_eq!(p.m.last_event_id(), "1");
+    p.m.reopen(p.now);
+    assert_eq!(p.connect().1.as_deref(), Some("1"));
+}
+
+#[test]
+fn a_close_with_nothing_undelivered_keeps_the_last_event_id() {
+    let mut p = Pair::new(exact());
+    let (id, _) = p.connect();
+    p.open(id);
+    // An id without data applies, though no event is dispatched.
+    p.m.handle_bytes(id, b"id: 1\ndata: a\n\nid: 2\n\n", p.now);
+    p.outputs();
+    p.m.close();
+    assert_eq!(p.m.last_event_id(), "2");
 }

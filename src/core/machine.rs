@@ -251,6 +251,9 @@ pub struct Machine {
     /// When the current connection is presumed dead.
     idle_at: Option<Instant>,
     env: Environment,
+    /// The last event ID of the last event [`Machine::poll`] handed out: where a close that
+    /// drops events not yet handed out makes the next connection resume.
+    delivered_id: String,
 }
 
 fn is_event_stream(content_type: &str) -> bool {
@@ -283,7 +286,9 @@ impl Machine {
             reconnect_at: None,
             idle_at: None,
             env,
+            delivered_id: String::new(),
         };
+        m.delivered_id = m.parser.last_event_id().to_owned();
         m.connect_or_pause(now);
         m
     }
@@ -298,6 +303,13 @@ impl Machine {
         self.parser.last_event_id()
     }
 
+    /// Sets where the next connection resumes: for a caller that queues events past
+    /// [`Machine::poll`] and drops some of them on a close, as the JS facade does.
+    pub fn set_last_event_id(&mut self, id: &str) {
+        self.parser.set_last_event_id(id);
+        self.delivered_id = id.to_owned();
+    }
+
     /// The connection in use, if any.
     pub fn current(&self) -> Option<ConnectionId> {
         self.current
@@ -310,7 +322,13 @@ impl Machine {
 
     /// The next output, if any.
     pub fn poll(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        let output = self.outputs.pop_front();
+        if let Some(Output::Event(e)) = &output {
+            if self.delivered_id != e.last_event_id {
+                self.delivered_id.clone_from(&e.last_event_id);
+            }
+        }
+        output
     }
 
     /// When the machine wants [`Machine::handle_timeout`] called: a pending reconnection or the
@@ -486,8 +504,12 @@ impl Machine {
     /// cancelled, and no connection is made again.
     pub fn close(&mut self) {
         // Events already parsed but not yet delivered are dropped too: nothing is delivered
-        // after a close.
+        // after a close. A reopen resumes after the last one delivered, so none is lost.
+        let queued = self.outputs.len();
         self.outputs.retain(|o| !matches!(o, Output::Event(_)));
+        if self.outputs.len() != queued {
+            self.parser.set_last_event_id(self.delivered_id.as_str());
+        }
         self.close_with(CloseReason::UserClosed);
     }
 
