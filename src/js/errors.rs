@@ -6,16 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::error::{CloseReason, Error};
 
-#[wasm_bindgen(inline_js = "
-export class TypedEventSourceError extends Error {
-  constructor(kind, message, details) {
-    super(message);
-    this.name = 'TypedEventSourceError';
-    this.kind = kind;
-    Object.assign(this, details);
-  }
-}
-")]
+#[wasm_bindgen(module = "/src/js/facade.js")]
 extern "C" {
     #[wasm_bindgen(js_name = TypedEventSourceError)]
     type JsErrorClass;

@@ -10,9 +10,8 @@ mod options;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object, Reflect, JSON};
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, ErrorEventInit, MessageEvent, MessageEventInit};
 
 use crate::core::error::Error;
 use crate::core::machine::State;
@@ -22,113 +21,94 @@ use crate::web::EventSource;
 #[wasm_bindgen(typescript_custom_section)]
 const TS: &str = include_str!("typed_eventsource.d.ts");
 
-/// Listeners by event type, as `addEventListener` keeps them (no duplicates).
-#[derive(Default)]
-struct Listeners(RefCell<Vec<(String, Vec<Function>)>>);
-
-impl Listeners {
-    fn add(&self, t: &str, f: Function) {
-        let mut all = self.0.borrow_mut();
-        match all.iter_mut().find(|(k, _)| k == t) {
-            Some((_, list)) if !list.iter().any(|g| g == &f) => list.push(f),
-            Some(_) => {}
-            None => all.push((t.to_owned(), vec![f])),
-        }
-    }
-
-    fn remove(&self, t: &str, f: &Function) {
-        if let Some((_, list)) = self.0.borrow_mut().iter_mut().find(|(k, _)| k == t) {
-            list.retain(|g| g != f);
-        }
-    }
-
-    fn get(&self, t: &str) -> Vec<Function> {
-        let all = self.0.borrow();
-        all.iter()
-            .find(|(k, _)| k == t)
-            .map(|(_, l)| l.clone())
-            .unwrap_or_default()
-    }
+#[wasm_bindgen(module = "/src/js/facade.js")]
+extern "C" {
+    /// The listeners, and the dispatch of events to them, in JavaScript (`facade.js`).
+    type Dispatcher;
+    #[wasm_bindgen(constructor)]
+    fn new(origin: &str) -> Dispatcher;
+    #[wasm_bindgen(method, js_name = addListener)]
+    fn add_listener(this: &Dispatcher, event_type: &str, f: &Function);
+    #[wasm_bindgen(method, js_name = removeListener)]
+    fn remove_listener(this: &Dispatcher, event_type: &str, f: &Function);
+    #[wasm_bindgen(method, js_name = addHandler)]
+    fn add_handler(this: &Dispatcher, event_type: &str, f: &Function);
+    #[wasm_bindgen(method, js_name = removeHandler)]
+    fn remove_handler(this: &Dispatcher, event_type: &str, f: &Function);
+    #[wasm_bindgen(method)]
+    fn events(this: &Dispatcher, batch: &str);
+    #[wasm_bindgen(method)]
+    fn open(this: &Dispatcher);
+    #[wasm_bindgen(method)]
+    fn error(this: &Dispatcher, error: &JsValue);
+    #[wasm_bindgen(method)]
+    fn state(this: &Dispatcher, state: &JsValue);
+    #[wasm_bindgen(method, setter)]
+    fn set_stopped(this: &Dispatcher, stopped: bool);
+    #[wasm_bindgen(method, getter)]
+    fn current(this: &Dispatcher) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn onopen(this: &Dispatcher) -> Option<Function>;
+    #[wasm_bindgen(method, setter)]
+    fn set_onopen(this: &Dispatcher, f: Option<Function>);
+    #[wasm_bindgen(method, getter)]
+    fn onmessage(this: &Dispatcher) -> Option<Function>;
+    #[wasm_bindgen(method, setter)]
+    fn set_onmessage(this: &Dispatcher, f: Option<Function>);
+    #[wasm_bindgen(method, getter)]
+    fn onerror(this: &Dispatcher) -> Option<Function>;
+    #[wasm_bindgen(method, setter)]
+    fn set_onerror(this: &Dispatcher, f: Option<Function>);
+    #[wasm_bindgen(method, getter)]
+    fn onstatechange(this: &Dispatcher) -> Option<Function>;
+    #[wasm_bindgen(method, setter)]
+    fn set_onstatechange(this: &Dispatcher, f: Option<Function>);
 }
 
 /// What the callbacks share with the object.
-#[derive(Default)]
 struct Facade {
-    listeners: Listeners,
-    json: Listeners,
-    onopen: RefCell<Option<Function>>,
-    onmessage: RefCell<Option<Function>>,
-    onerror: RefCell<Option<Function>>,
-    onstatechange: RefCell<Option<Function>>,
+    js: Dispatcher,
+    /// Events not yet handed to `js`, as `type \r id \r data \r` each (none of the three
+    /// can hold a CR). They cross to JavaScript once per input the stream handles (a chunk,
+    /// say), and before any state change or error, so that order is kept.
+    pending: RefCell<String>,
     ready_state: Cell<u16>,
     /// Event types the source delivers to this facade.
     types: RefCell<Vec<String>>,
-    origin: String,
-}
-
-fn call(f: &Function, arg: &JsValue) {
-    if let Err(e) = f.call1(&JsValue::UNDEFINED, arg) {
-        // As with the browser's listeners, an exception is reported, not swallowed, and does
-        // not stop the other listeners.
-        web_sys::console::error_1(&e);
-    }
 }
 
 impl Facade {
-    fn dispatch(&self, t: &str, event: &JsValue, handler: Option<Function>) {
-        for f in self.listeners.get(t) {
-            call(&f, event);
-        }
-        if let Some(f) = handler {
-            call(&f, event);
+    fn event(&self, e: &Event) {
+        let mut pending = self.pending.borrow_mut();
+        for part in [&e.event_type, &e.last_event_id, &e.data] {
+            pending.push_str(part);
+            pending.push('\r');
         }
     }
 
-    fn event(&self, e: &Event) {
-        let init = MessageEventInit::new();
-        init.set_data(&JsValue::from_str(&e.data));
-        init.set_last_event_id(&e.last_event_id);
-        init.set_origin(&self.origin);
-        if let Ok(m) = MessageEvent::new_with_event_init_dict(&e.event_type, &init) {
-            let handler = if e.event_type == "message" {
-                self.onmessage.borrow().clone()
-            } else {
-                None
-            };
-            self.dispatch(&e.event_type, &m, handler);
-            let json = self.json.get(&e.event_type);
-            if !json.is_empty() {
-                match JSON::parse(&e.data) {
-                    Ok(value) => {
-                        for f in json {
-                            if let Err(err) = f.call2(&JsValue::UNDEFINED, &value, &m) {
-                                web_sys::console::error_1(&err);
-                            }
-                        }
-                    }
-                    Err(err) => self.error(&Error::Decode {
-                        event_type: e.event_type.clone(),
-                        data: e.data.clone(),
-                        message: JSON::stringify(&err)
-                            .ok()
-                            .and_then(|s| s.as_string())
-                            .unwrap_or_else(|| errors_message(&err)),
-                    }),
-                }
-            }
+    /// Hands the pending events to JavaScript; whether there were any.
+    fn flush(&self) -> bool {
+        let mut batch = std::mem::take(&mut *self.pending.borrow_mut());
+        if batch.is_empty() {
+            return false;
         }
+        self.js.events(&batch);
+        // Keep the buffer's capacity for the next batch, unless a handler started another.
+        batch.clear();
+        let mut pending = self.pending.borrow_mut();
+        if pending.is_empty() {
+            *pending = batch;
+        }
+        true
     }
 
     fn error(&self, e: &Error) {
-        let init = ErrorEventInit::new();
-        init.set_message(&e.to_string());
-        init.set_error(&errors::to_js(e));
-        if let Ok(ev) = ErrorEvent::new_with_event_init_dict("error", &init) {
-            self.dispatch("error", &ev, self.onerror.borrow().clone());
-        }
+        self.flush();
+        self.js.error(&errors::to_js(e));
     }
 
     fn state(&self, s: &State) {
+        self.flush();
         let ready = match s {
             State::Open => 1,
             State::Closed { .. } => 2,
@@ -136,20 +116,18 @@ impl Facade {
         };
         let was = self.ready_state.replace(ready);
         if ready == 1 && was != 1 {
-            if let Ok(ev) = web_sys::Event::new("open") {
-                self.dispatch("open", &ev, self.onopen.borrow().clone());
-            }
+            self.js.open();
         }
-        if let Some(f) = self.onstatechange.borrow().clone() {
-            call(&f, &state_to_js(s));
+        self.js.state(&state_to_js(s));
+    }
+
+    /// Drops what is pending: nothing is delivered after `close()`.
+    fn stop(&self, stopped: bool) {
+        self.js.set_stopped(stopped);
+        if stopped {
+            self.pending.borrow_mut().clear();
         }
     }
-}
-
-fn errors_message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .unwrap_or_else(|| "invalid JSON".to_owned())
 }
 
 fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
@@ -208,10 +186,11 @@ impl TypedEventSource {
         };
         let url = url.as_str();
         let parsed = options::parse(url, &options)?;
-        let origin = crate::web::origin_of(url);
         let facade = Rc::new(Facade {
-            origin,
-            ..Facade::default()
+            js: Dispatcher::new(&crate::web::origin_of(url)),
+            pending: RefCell::new(String::new()),
+            ready_state: Cell::new(0),
+            types: RefCell::new(Vec::new()),
         });
         let weak: Weak<Facade> = Rc::downgrade(&facade);
         let b = parsed
@@ -245,6 +224,8 @@ impl TypedEventSource {
             url,
             with_credentials: parsed.with_credentials,
         };
+        me.source
+            .on_flush(move || weak.upgrade().is_some_and(|f| f.flush()));
         me.deliver("message");
         Ok(me)
     }
@@ -273,7 +254,7 @@ impl TypedEventSource {
             if !matches!(event_type, "open" | "error") {
                 self.deliver(event_type);
             }
-            self.facade.listeners.add(event_type, f);
+            self.facade.js.add_listener(event_type, &f);
         }
     }
 
@@ -281,61 +262,62 @@ impl TypedEventSource {
     #[wasm_bindgen(js_name = removeEventListener)]
     pub fn remove_event_listener(&self, event_type: &str, listener: Option<Function>) {
         if let Some(f) = listener {
-            self.facade.listeners.remove(event_type, &f);
+            self.facade.js.remove_listener(event_type, &f);
         }
     }
 
     /// Calls `handler(data, event)` with each event of `type`, its data parsed with
     /// `JSON.parse`. Data that is not JSON is reported as an `error` with kind `decode`.
+    /// `event` is left out for a handler declaring exactly one parameter.
     pub fn on(&self, event_type: &str, handler: Function) {
         self.deliver(event_type);
-        self.facade.json.add(event_type, handler);
+        self.facade.js.add_handler(event_type, &handler);
     }
 
     /// Removes a handler added with `on`.
     pub fn off(&self, event_type: &str, handler: Function) {
-        self.facade.json.remove(event_type, &handler);
+        self.facade.js.remove_handler(event_type, &handler);
     }
 
     /// `EventSource.onopen`
     #[wasm_bindgen(getter)]
     pub fn onopen(&self) -> Option<Function> {
-        self.facade.onopen.borrow().clone()
+        self.facade.js.onopen()
     }
     /// `EventSource.onopen`
     #[wasm_bindgen(setter)]
     pub fn set_onopen(&self, f: Option<Function>) {
-        *self.facade.onopen.borrow_mut() = f;
+        self.facade.js.set_onopen(f);
     }
     /// `EventSource.onmessage`
     #[wasm_bindgen(getter)]
     pub fn onmessage(&self) -> Option<Function> {
-        self.facade.onmessage.borrow().clone()
+        self.facade.js.onmessage()
     }
     /// `EventSource.onmessage`
     #[wasm_bindgen(setter)]
     pub fn set_onmessage(&self, f: Option<Function>) {
-        *self.facade.onmessage.borrow_mut() = f;
+        self.facade.js.set_onmessage(f);
     }
     /// `EventSource.onerror`: an `ErrorEvent` whose `error` is a `TypedEventSourceError`.
     #[wasm_bindgen(getter)]
     pub fn onerror(&self) -> Option<Function> {
-        self.facade.onerror.borrow().clone()
+        self.facade.js.onerror()
     }
     /// `EventSource.onerror`
     #[wasm_bindgen(setter)]
     pub fn set_onerror(&self, f: Option<Function>) {
-        *self.facade.onerror.borrow_mut() = f;
+        self.facade.js.set_onerror(f);
     }
     /// Called with `{ state, attempt, delay, reason? }` on every state change.
     #[wasm_bindgen(getter)]
     pub fn onstatechange(&self) -> Option<Function> {
-        self.facade.onstatechange.borrow().clone()
+        self.facade.js.onstatechange()
     }
     /// See the getter.
     #[wasm_bindgen(setter)]
     pub fn set_onstatechange(&self, f: Option<Function>) {
-        *self.facade.onstatechange.borrow_mut() = f;
+        self.facade.js.set_onstatechange(f);
     }
 
     /// `EventSource.readyState`: 0 connecting (or waiting to reconnect), 1 open, 2 closed.
@@ -365,17 +347,29 @@ impl TypedEventSource {
     /// The id of the last event received.
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
-        self.source.last_event_id()
+        // Inside a handler: the event's own, though the stream has read past it.
+        self.facade
+            .js
+            .current()
+            .unwrap_or_else(|| self.source.last_event_id())
     }
 
     /// Closes the stream for good.
     pub fn close(&self) {
+        // Inside a handler, the rest of its batch is dropped: a reopen resumes after the
+        // event being handled, so that none is lost.
+        let resume = self.facade.js.current();
+        self.facade.stop(true);
         self.source.close();
+        if let Some(id) = resume {
+            self.source.resume_after(&id);
+        }
         self.facade.ready_state.set(2);
     }
 
     /// Opens a closed stream again, resuming after the last event id.
     pub fn reopen(&self) {
+        self.facade.stop(false);
         self.source.reopen();
     }
 
@@ -395,5 +389,12 @@ impl TypedEventSource {
     #[wasm_bindgen(getter = CLOSED)]
     pub fn closed() -> u16 {
         2
+    }
+}
+
+impl Drop for TypedEventSource {
+    /// `free()` inside a handler ends the batch being delivered, as `close()` does.
+    fn drop(&mut self) {
+        self.facade.stop(true);
     }
 }

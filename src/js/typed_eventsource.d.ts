@@ -129,7 +129,11 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   addEventListener(type: "error", listener: (event: TypedEventSourceErrorEvent) => void): void;
   addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
   removeEventListener(type: string, listener: (event: any) => void): void;
-  /** Calls `handler` with each event of `type`, its data parsed as JSON. */
+  /**
+   * Calls `handler` with each event of `type`, its data parsed as JSON. The `MessageEvent` is
+   * built only for a handler that can receive it: one declaring exactly one parameter,
+   * `(data) => ...`, skips that cost (use `lastEventId` on the source during the call).
+   */
   on<K extends keyof Events & string>(type: K, handler: (data: Events[K], event: MessageEvent<string>) => void): void;
   /** Removes a handler added with `on`. */
   off<K extends keyof Events & string>(type: K, handler: (data: Events[K], event: MessageEvent<string>) => void): void;

@@ -28,6 +28,9 @@ pub(crate) struct Handlers {
     events: RefCell<Vec<(String, Vec<Callback<Event>>)>>,
     states: RefCell<Vec<Callback<State>>>,
     errors: RefCell<Vec<Callback<Error>>>,
+    /// Called when the pump has run out of outputs (the JS facade hands its batch of events
+    /// over then); returns whether it delivered anything.
+    flush: RefCell<Option<Rc<dyn Fn() -> bool>>>,
 }
 
 impl Handlers {
@@ -54,6 +57,16 @@ impl Handlers {
 
     pub(crate) fn on_error(&self, f: impl FnMut(&Error) + 'static) {
         self.errors.borrow_mut().push(Rc::new(RefCell::new(f)));
+    }
+
+    #[cfg(feature = "js")]
+    pub(crate) fn on_flush(&self, f: impl Fn() -> bool + 'static) {
+        *self.flush.borrow_mut() = Some(Rc::new(f));
+    }
+
+    pub(crate) fn flush(&self) -> bool {
+        let f = self.flush.borrow().clone();
+        f.is_some_and(|f| f())
     }
 
     /// The event types that have handlers.
@@ -93,6 +106,7 @@ impl Handlers {
         self.events.borrow_mut().clear();
         self.states.borrow_mut().clear();
         self.errors.borrow_mut().clear();
+        self.flush.borrow_mut().take();
     }
 }
 

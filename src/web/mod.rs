@@ -420,6 +420,19 @@ impl EventSource {
         self.shared.handlers.on_error(f);
     }
 
+    /// For the JS facade: `f` runs whenever the stream has handled an input, and again while
+    /// it returns true.
+    #[cfg(feature = "js")]
+    pub(crate) fn on_flush(&self, f: impl Fn() -> bool + 'static) {
+        self.shared.handlers.on_flush(f);
+    }
+
+    /// For the JS facade: where the next connection resumes.
+    #[cfg(feature = "js")]
+    pub(crate) fn resume_after(&self, id: &str) {
+        self.shared.core.borrow_mut().machine.set_last_event_id(id);
+    }
+
     /// A browser `EventSource` only delivers the types it listens for.
     fn listen_for(&self, event_type: &str) {
         if event_type == "message" || self.shared.handlers.has_event_type(event_type) {

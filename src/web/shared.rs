@@ -79,7 +79,14 @@ impl Shared {
         }
         loop {
             let output = self.core.borrow_mut().machine.poll();
-            let Some(output) = output else { break };
+            let Some(output) = output else {
+                // The JS facade's batch of events: what its handlers cause (a close, say) is
+                // run by this loop too.
+                if self.handlers.flush() {
+                    continue;
+                }
+                break;
+            };
             match output {
                 Output::Connect { id, last_event_id } => self.connect(id, last_event_id),
                 Output::Abort { id } => {

@@ -3,12 +3,14 @@
 // about 100 bytes as fast as it can; each variant's time runs until the N-th event is handled.
 //
 // env: SERVER (serves /pkg/typed_eventsource.js and /pkg/dispatch/dispatch_bench.js), CHROMIUM,
-//      EVENTS (default 100000), RUNS (default 3)
+//      EVENTS (default 100000), RUNS (default 3), ONLY (variant letters to run, e.g. "ef";
+//      default all, and then memory and recovery too)
 import { launch } from "../e2e/chromium.mjs";
 
 const SERVER = process.env.SERVER;
 const N = Number(process.env.EVENTS ?? 100_000);
 const RUNS = Number(process.env.RUNS ?? 3);
+const ONLY = process.env.ONLY ?? "";
 
 // Each variant runs in the page: (url, n) => milliseconds. Each checks that it saw every
 // event exactly once (the sum of the sequence numbers).
@@ -157,6 +159,7 @@ const browser = await launch(["--js-flags=--expose-gc", "--enable-precise-memory
 const results = {};
 try {
   for (const [name, fn] of Object.entries(VARIANTS)) {
+    if (ONLY && !ONLY.includes(name[0])) continue;
     const times = [];
     for (let run = 0; run < RUNS; run += 1) {
       const page = await browser.newPage();
@@ -171,15 +174,17 @@ try {
     results[name] = { ms: median, events_per_s: N / (median / 1000), runs: times };
     process.stderr.write(`    ${name}: ${Math.round(N / (median / 1000))} events/s\n`);
   }
-  const page = await browser.newPage();
-  await page.goto(`${SERVER}/health`);
-  await load(page);
-  const smoke = N < 10_000;
-  results.memory = await memory(page, smoke ? 200 : 10_000, smoke ? 20 : 1_000);
-  process.stderr.write(`    memory: ${JSON.stringify(results.memory)}\n`);
-  results.recovery = await recovery(page, smoke ? 5 : 50);
-  process.stderr.write(`    recovery: ${JSON.stringify(results.recovery)}\n`);
-  if (results.recovery.lost || results.recovery.repeated) throw new Error("events lost or repeated across reconnections");
+  if (!ONLY) {
+    const page = await browser.newPage();
+    await page.goto(`${SERVER}/health`);
+    await load(page);
+    const smoke = N < 10_000;
+    results.memory = await memory(page, smoke ? 200 : 10_000, smoke ? 20 : 1_000);
+    process.stderr.write(`    memory: ${JSON.stringify(results.memory)}\n`);
+    results.recovery = await recovery(page, smoke ? 5 : 50);
+    process.stderr.write(`    recovery: ${JSON.stringify(results.recovery)}\n`);
+    if (results.recovery.lost || results.recovery.repeated) throw new Error("events lost or repeated across reconnections");
+  }
 } finally {
   await browser.close();
 }

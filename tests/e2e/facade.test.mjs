@@ -84,7 +84,13 @@ test("on() hands parsed JSON, and data that is not JSON arrives as a decode erro
     const ok = new window.TES(`/sse?scenario=${key}&event=price&count=2&end=hold`, { transport: "fetch" });
     const prices = await new Promise((resolve) => {
       const got = [];
-      ok.on("price", (p, e) => { got.push([p.seq, p.type, e.lastEventId]); if (got.length === 2) resolve(got); });
+      // Two parameters, one, and a rest parameter: the event reaches those that can take it.
+      ok.on("price", (p, e) => got.push([p.seq, p.type, e.lastEventId]));
+      ok.on("price", (p) => got.push(["one", p.seq, ok.lastEventId]));
+      ok.on("price", (...args) => {
+        got.push(["rest", args[1].lastEventId]);
+        if (got.length === 6) resolve(got);
+      });
     });
     ok.close();
     const bad = new window.TES(`/sse?scenario=${key}-text&count=1&data=text&end=hold`, { transport: "fetch" });
@@ -92,14 +98,53 @@ test("on() hands parsed JSON, and data that is not JSON arrives as a decode erro
       bad.on("message", () => resolve("parsed?!"));
       bad.onerror = (e) => resolve({
         isError: e.error instanceof Error, name: e.error.name, kind: e.error.kind,
-        eventType: e.error.eventType, data: e.error.data,
+        eventType: e.error.eventType, data: e.error.data, message: e.error.message,
       });
     });
     bad.close();
     return { prices, error };
   });
-  assert.deepEqual(r.prices, [[1, "price", "1"], [2, "price", "2"]]);
+  assert.deepEqual(r.prices, [
+    [1, "price", "1"], ["one", 1, "1"], ["rest", "1"],
+    [2, "price", "2"], ["one", 2, "2"], ["rest", "2"],
+  ]);
+  // The parser's own words, not an empty object.
+  assert.match(r.error.message, /JSON/);
+  delete r.error.message;
   assert.deepEqual(r.error, { isError: true, name: "TypedEventSourceError", kind: "decode", eventType: "message", data: "event 1" });
+});
+
+test("close() in a handler drops the rest of its chunk, and reopen() resumes after that event", async () => {
+  const r = await page.evaluate(async () => {
+    const key = `close-in-handler-${Math.random()}`;
+    // Five back-to-back events: the server sends them in one chunk, one batch here.
+    const es = new window.TES(`/sse?scenario=${key}&total=5&end=hold`, { transport: "fetch" });
+    const got = [];
+    const until = (last) => new Promise((resolve) => {
+      es.onmessage = (e) => {
+        got.push(e.lastEventId);
+        if (e.lastEventId === "2" && got.length === 2) {
+          es.close();
+          inside = [es.lastEventId, es.readyState];
+          setTimeout(resolve, 200);
+        }
+        if (e.lastEventId === last) resolve();
+      };
+      setTimeout(resolve, 3000);
+    });
+    let inside;
+    await until("5");
+    const beforeReopen = got.slice();
+    const resumeFrom = es.lastEventId;
+    es.reopen();
+    await until("5");
+    es.close();
+    return { beforeReopen, inside, resumeFrom, got };
+  });
+  assert.deepEqual(r.beforeReopen, ["1", "2"]);
+  assert.deepEqual(r.inside, ["2", 2]);
+  assert.equal(r.resumeFrom, "2");
+  assert.deepEqual(r.got, ["1", "2", "3", "4", "5"]);
 });
 
 test("failures are Errors with a kind, and state says what happens next", async () => {

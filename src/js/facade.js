@@ -1,0 +1,116 @@
+// The JavaScript half of the `TypedEventSource` facade (feature `js`): its error class, and
+// the listeners with the dispatch of events to them. Events cross from wasm in batches, one
+// string per batch, because crossing costs more per call than parsing the stream does.
+
+export class TypedEventSourceError extends Error {
+  constructor(kind, message, details) {
+    super(message);
+    this.name = "TypedEventSourceError";
+    this.kind = kind;
+    Object.assign(this, details);
+  }
+}
+
+// A listener's exception is reported, as the browser reports one from an `EventSource`
+// listener, and does not stop the other listeners.
+function call(f, a, b) {
+  try {
+    f(a, b);
+  } catch (e) {
+    console.error(e);
+  }
+}
+
+export class Dispatcher {
+  constructor(origin) {
+    this.origin = origin;
+    // addEventListener's listeners and on()'s handlers, by type, in the order added.
+    this.listeners = new Map();
+    this.handlers = new Map();
+    this.onopen = null;
+    this.onmessage = null;
+    this.onerror = null;
+    this.onstatechange = null;
+    // Set by close(): the rest of a batch is not delivered.
+    this.stopped = false;
+    // The last event ID of the event being handled, while a batch is delivered (the stream
+    // itself is already past the whole batch).
+    this.current = undefined;
+  }
+
+  add(map, type, f) {
+    const list = map.get(type);
+    if (!list) map.set(type, [f]);
+    else if (!list.includes(f)) list.push(f);
+  }
+
+  remove(map, type, f) {
+    const list = map.get(type);
+    const i = list ? list.indexOf(f) : -1;
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  addListener(type, f) { this.add(this.listeners, type, f); }
+  removeListener(type, f) { this.remove(this.listeners, type, f); }
+  addHandler(type, f) { this.add(this.handlers, type, f); }
+  removeHandler(type, f) { this.remove(this.handlers, type, f); }
+
+  // `batch` holds events as `type \r id \r data \r`, repeated: none of the three can hold a
+  // CR, since the stream's lines end at one.
+  events(batch) {
+    const parts = batch.split("\r");
+    try {
+      for (let i = 0; i + 3 <= parts.length && !this.stopped; i += 3) {
+        this.current = parts[i + 1];
+        this.event(parts[i], parts[i + 1], parts[i + 2]);
+      }
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  event(type, lastEventId, data) {
+    const listeners = this.listeners.get(type);
+    const onmessage = type === "message" ? this.onmessage : null;
+    const handlers = this.handlers.get(type);
+    // A MessageEvent costs more than the rest of the dispatch: it is built only for whoever can
+    // receive it, which an on() handler declaring exactly one parameter cannot.
+    let event = null;
+    if (listeners?.length || onmessage) {
+      event = new MessageEvent(type, { data, lastEventId, origin: this.origin });
+      // Copies: a listener may add or remove listeners while they run.
+      if (listeners) for (const f of listeners.slice()) call(f, event);
+      if (onmessage) call(onmessage, event);
+    }
+    if (!handlers?.length) return;
+    let value;
+    try {
+      value = JSON.parse(data);
+    } catch (e) {
+      this.error(new TypedEventSourceError("decode", `could not decode a \`${type}\` event: ${e.message}`, { eventType: type, data }));
+      return;
+    }
+    for (const f of handlers.slice()) {
+      if (f.length !== 1) event ??= new MessageEvent(type, { data, lastEventId, origin: this.origin });
+      call(f, value, f.length === 1 ? undefined : event);
+    }
+  }
+
+  dispatch(type, event, handler) {
+    const listeners = this.listeners.get(type)?.slice() ?? [];
+    if (handler) listeners.push(handler);
+    for (const f of listeners) call(f, event);
+  }
+
+  open() {
+    this.dispatch("open", new Event("open"), this.onopen);
+  }
+
+  error(error) {
+    this.dispatch("error", new ErrorEvent("error", { message: error.message, error }), this.onerror);
+  }
+
+  state(state) {
+    if (this.onstatechange) call(this.onstatechange, state);
+  }
+}
