@@ -100,14 +100,23 @@ async function memory(page, cycles, reconnects) {
       gc(); gc();
       return { jsHeap: performance.memory.usedJSHeapSize, wasm: window.wasm.memory.buffer.byteLength };
     };
+    // Cycles in rounds of 100 with a turn of the event loop between (an aborted fetch settles
+    // a task later, and only then frees its state), twice: growth from the first `cycles` to
+    // the second would be a leak; wasm memory never shrinks, so the first round shows its
+    // high-water mark.
+    const round = async () => {
+      for (let i = 0; i < cycles; i += 1) {
+        const es = new window.TES(`/sse?scenario=mem-cycles&count=1&end=hold`, { transport: i % 2 ? "fetch" : "eventsource" });
+        es.on("message", () => {});
+        es.close();
+        es.free();
+        if (i % 100 === 99) await new Promise((r) => setTimeout(r, 0));
+      }
+      return sample();
+    };
     const before = await sample();
-    for (let i = 0; i < cycles; i += 1) {
-      const es = new window.TES(`/sse?scenario=mem-cycles&count=1&end=hold`, { transport: i % 2 ? "fetch" : "eventsource" });
-      es.on("message", () => {});
-      es.close();
-      es.free();
-    }
-    const afterCycles = await sample();
+    const afterCycles = await round();
+    const afterMoreCycles = await round();
     let opens = 0;
     const es = new window.TES(`/sse?scenario=mem-reconnect-${Math.random()}&count=1&end=drop`, {
       transport: "fetch",
@@ -118,7 +127,7 @@ async function memory(page, cycles, reconnects) {
     });
     es.close(); es.free();
     const afterReconnects = await sample();
-    return { before, afterCycles, afterReconnects };
+    return { before, afterCycles, afterMoreCycles, afterReconnects };
   }, [cycles, reconnects]);
 }
 
@@ -155,6 +164,32 @@ async function recovery(page, drops) {
   }, drops);
 }
 
+// The size benchmark's apps (built by `cargo xtask bench`) are measured only if they work:
+// each must receive the first three events in order.
+async function sizeApps() {
+  const seen = {};
+  for (const app of (process.env.SIZE_APPS ?? "").split(",").filter(Boolean)) {
+    const page = await browser.newPage();
+    await page.goto(`${SERVER}/health`);
+    seen[app] = await page.evaluate(async (app) => {
+      const m = await import(`/pkg/size/${app}/app.js`);
+      await m.default();
+      const got = [];
+      await new Promise((resolve, reject) => {
+        m.start(`/sse?scenario=size-${app}-${Math.random()}&count=3&end=hold`, (seq) => {
+          got.push(seq);
+          if (got.length === 3) resolve();
+        });
+        setTimeout(() => reject(new Error(`${app}: ${got.length} of 3 events`)), 10_000);
+      });
+      return got;
+    }, app);
+    await page.close();
+    if (seen[app].join() !== "1,2,3") throw new Error(`${app} received ${seen[app]}`);
+  }
+  return seen;
+}
+
 const browser = await launch(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
 const results = {};
 try {
@@ -175,6 +210,8 @@ try {
     process.stderr.write(`    ${name}: ${Math.round(N / (median / 1000))} events/s\n`);
   }
   if (!ONLY) {
+    results.sizeApps = await sizeApps();
+    process.stderr.write(`    size apps: ${JSON.stringify(results.sizeApps)}\n`);
     const page = await browser.newPage();
     await page.goto(`${SERVER}/health`);
     await load(page);

@@ -73,6 +73,9 @@ pub fn bench(args: &[String]) -> Result {
     let results = step("dispatch benchmark in Chromium", || dispatch(false))?;
     let table = dispatch_table(&results)?;
     println!("\n{table}");
+    let sizes = sizes_table(&results)?;
+    println!("\n{sizes}");
+    crate::pkg::replace_section(SIZES_BEGIN, SIZES_END, &sizes)?;
     let path = cmd::root().join("target/bench/dispatch.json");
     std::fs::write(&path, results.to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
     crate::pkg::replace_section(
@@ -121,6 +124,7 @@ fn dispatch(smoke: bool) -> Result<Value> {
         &out,
         "dispatch_bench",
     )?;
+    let sizes = step("size benchmark apps (wasm)", || size_apps(&www))?;
     // An optimized server: a debug build cannot stream fast enough to measure the clients.
     run(cargo().args([
         "build",
@@ -143,6 +147,7 @@ fn dispatch(smoke: bool) -> Result<Value> {
         .env("SERVER", &server.url)
         .env("EVENTS", events)
         .env("RUNS", runs)
+        .env("SIZE_APPS", SIZE_APPS.map(|(feature, _)| feature).join(","))
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run node: {e}"))?;
@@ -150,8 +155,91 @@ fn dispatch(smoke: bool) -> Result<Value> {
         return Err(format!("the dispatch harness failed ({})", out.status));
     }
     let json = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(json.trim()).map_err(|e| format!("dispatch harness output: {e}"))
+    let mut results: Value =
+        serde_json::from_str(json.trim()).map_err(|e| format!("dispatch harness output: {e}"))?;
+    results["sizes"] = sizes;
+    Ok(results)
 }
+
+/// The size benchmark's builds: cargo feature of `benches/size`, and what it holds.
+const SIZE_APPS: [(&str, &str); 3] = [
+    (
+        "typed-eventsource",
+        "typed-eventsource, EventSource transport",
+    ),
+    ("typed-fetch", "typed-eventsource, fetch transport"),
+    ("gloo", "gloo-net 0.6 EventSource"),
+];
+
+/// Builds the same minimal app with each client, binds and optimizes it as every module
+/// loaded here is, into `www/size/FEATURE/` (the harness checks each one works), and returns
+/// `{ feature: { label, wasm, gzipped } }`.
+fn size_apps(www: &Path) -> Result<Value> {
+    let root = cmd::root();
+    let mut sizes = serde_json::Map::new();
+    for (feature, label) in SIZE_APPS {
+        run(cargo()
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--manifest-path",
+                "benches/size/Cargo.toml",
+                "--features",
+                feature,
+                "--target-dir",
+            ])
+            .arg(root.join("target/size")))?;
+        let out = www.join("size").join(feature);
+        crate::pkg::bind_for_web(
+            &root.join("target/size/wasm32-unknown-unknown/release/size_bench.wasm"),
+            &out,
+            "app",
+        )?;
+        let wasm = out.join("app_bg.wasm");
+        let raw = std::fs::metadata(&wasm)
+            .map_err(|e| format!("{}: {e}", wasm.display()))?
+            .len();
+        let gz = crate::pkg::gzipped_size(&wasm)?;
+        eprintln!("    {label}: {raw} bytes, {gz} gzipped");
+        sizes.insert(
+            feature.to_owned(),
+            serde_json::json!({ "label": label, "wasm": raw, "gzipped": gz }),
+        );
+    }
+    Ok(Value::Object(sizes))
+}
+
+fn sizes_table(results: &Value) -> Result<String> {
+    let sizes = results["sizes"].as_object().ok_or("no sizes")?;
+    let gz = |f: &str| sizes.get(f).and_then(|v| v["gzipped"].as_f64());
+    let gloo = gz("gloo");
+    let mut s = "| minimal app (serde_json, wasm-opt -Oz) | wasm | gzipped | vs gloo-net |
+                 |---|---:|---:|---:|
+"
+    .to_owned();
+    for (feature, _) in SIZE_APPS {
+        let v = &sizes[feature];
+        let (raw, g) = (
+            v["wasm"].as_f64().unwrap_or(0.0),
+            v["gzipped"].as_f64().unwrap_or(0.0),
+        );
+        let vs = gloo.map_or(String::new(), |b| format!("{:.2}×", g / b));
+        s.push_str(&format!(
+            "| {} | {:.1} KB | {:.1} KB | {vs} |
+",
+            v["label"].as_str().unwrap_or(feature),
+            raw / 1000.0,
+            g / 1000.0
+        ));
+    }
+    Ok(s)
+}
+
+const SIZES_BEGIN: &str = "<!-- size-apps:begin (written by `cargo xtask bench`) -->";
+const SIZES_END: &str = "<!-- size-apps:end -->";
 
 fn copy_dir(from: &Path, to: &Path) -> Result {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
@@ -199,6 +287,7 @@ fn dispatch_table(results: &Value) -> Result<String> {
             "after 10,000 open/close cycles (both transports)",
             "afterCycles",
         ),
+        ("after 10,000 more", "afterMoreCycles"),
         ("after 1,000 forced reconnections", "afterReconnects"),
     ] {
         s.push_str(&format!(

@@ -73,7 +73,8 @@ pub fn pkg() -> Result {
     )
 }
 
-fn gzipped_size(path: &Path) -> Result<u64> {
+/// `gzip -9` size of a file, in bytes.
+pub(crate) fn gzipped_size(path: &Path) -> Result<u64> {
     let out = output(
         command("sh")
             .arg("-c")
