@@ -216,10 +216,10 @@ fn sizes_table(results: &Value) -> Result<String> {
     let sizes = results["sizes"].as_object().ok_or("no sizes")?;
     let gz = |f: &str| sizes.get(f).and_then(|v| v["gzipped"].as_f64());
     let gloo = gz("gloo");
-    let mut s = "| minimal app (serde_json, wasm-opt -Oz) | wasm | gzipped | vs gloo-net |
-                 |---|---:|---:|---:|
-"
-    .to_owned();
+    let mut s = String::from(
+        "| minimal app (serde_json, wasm-opt -Oz) | wasm | gzipped | vs gloo-net |\n\
+         |---|---:|---:|---:|\n",
+    );
     for (feature, _) in SIZE_APPS {
         let v = &sizes[feature];
         let (raw, g) = (
