@@ -1,6 +1,6 @@
 // The Yew and Leptos example apps in headless Chromium: events render through the hooks, a
-// server drop is recovered, and unmounting the component closes its connection (the server
-// sees the client go).
+// server drop is recovered, a new URL reconnects once, and unmounting the component closes
+// its connection (the server sees the client go).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { launch } from "./chromium.mjs";
@@ -19,7 +19,7 @@ const control = (key, action) => fetch(`${EXAMPLES_URL}/control?scenario=${key}&
 const seq = (page) => page.$eval("#seq", (e) => Number(e.textContent));
 
 for (const app of ["yew-dashboard", "leptos-dashboard"]) {
-  test(`${app}: renders events, recovers from a drop, closes on unmount`, { timeout: 60_000 }, async () => {
+  test(`${app}: renders events, recovers from a drop, reconnects once on a new URL, closes on unmount`, { timeout: 60_000 }, async () => {
     const page = await browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
@@ -38,19 +38,35 @@ for (const app of ["yew-dashboard", "leptos-dashboard"]) {
     assert.ok(l.requests >= 2, JSON.stringify(l));
     assert.ok(l.records[1].resumed_after >= before, JSON.stringify(l.records[1]));
 
+    // A new URL: the old stream ends and the new one is opened once.
+    const closed = async (k) => {
+      let l;
+      for (let i = 0; i < 50; i += 1) {
+        l = await log(k);
+        if (l.open === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(l.open, 0, JSON.stringify(l));
+      assert.equal(l.records.at(-1).end, "client_closed");
+      return l.requests;
+    };
+    const switched = `${key}-switched`;
+    const oldRequests = (await log(key)).requests;
+    await page.click("#switch");
+    await closed(key);
+    await page.waitForFunction(() => document.querySelector("#state")?.textContent === "open", null, { timeout: 15_000 });
+    await new Promise((r) => setTimeout(r, 700));
+    l = await log(switched);
+    assert.equal(l.requests, 1, `one connection to the new URL: ${JSON.stringify(l)}`);
+    assert.equal(l.open, 1, JSON.stringify(l));
+    assert.equal((await log(key)).requests, oldRequests, "nothing more to the old URL");
+
     // Unmount: the component's stream ends, seen by the server.
     await page.click("#toggle");
     await page.waitForSelector("#unmounted");
-    for (let i = 0; i < 50; i += 1) {
-      l = await log(key);
-      if (l.open === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(l.open, 0, JSON.stringify(l));
-    assert.equal(l.records.at(-1).end, "client_closed");
-    const requests = l.requests;
+    const requests = await closed(switched);
     await new Promise((r) => setTimeout(r, 700));
-    assert.equal((await log(key)).requests, requests, "no reconnection after unmount");
+    assert.equal((await log(switched)).requests, requests, "no reconnection after unmount");
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -1,5 +1,6 @@
 //! A live dashboard: the latest headline and price from the demo server's stream, the
-//! connection state, and a button that unmounts the panel (closing its stream).
+//! connection state, a button that switches to another stream (a new URL: the hook reconnects
+//! once) and one that unmounts the panel (closing its stream).
 
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -37,16 +38,22 @@ fn state_name(s: &State) -> &'static str {
 
 #[component]
 fn Panel() -> impl IntoView {
-    let url = format!(
-        "/sse?scenario={}&data=demo&event=news,price&interval_ms=100&keepalive_ms=1000&end=hold",
-        scenario()
-    );
+    let switched = RwSignal::new(false);
+    let url = Signal::derive(move || {
+        format!(
+            "/sse?scenario={}{}&data=demo&event=news,price&interval_ms=100&keepalive_ms=1000&end=hold",
+            scenario(),
+            if switched.get() { "-switched" } else { "" }
+        )
+    });
     let feed = use_event_source_with_options::<Item>(
         url,
         UseEventSourceOptions::default()
             .event_types(["news", "price"])
             .transport(Transport::Fetch)
-            .configure(|b| b.backoff(Backoff::default().initial(std::time::Duration::from_millis(200)))),
+            .configure(|b| {
+                b.backoff(Backoff::default().initial(std::time::Duration::from_millis(200)))
+            }),
     );
     let row = move |t: &'static str| {
         move || {
@@ -59,6 +66,7 @@ fn Panel() -> impl IntoView {
     };
     view! {
         <section id="panel">
+            <button id="switch" on:click=move |_| switched.set(true)>"Switch stream"</button>
             <p>"State: "<strong id="state">{move || state_name(&feed.state.get())}</strong></p>
             <p>"Last id: "<strong id="seq">{move || feed.data.get().map(|u| u.seq).unwrap_or(0)}</strong></p>
             <ul>{row("news")}{row("price")}</ul>

@@ -1,5 +1,6 @@
 //! A live dashboard: the latest headline and price from the demo server's stream, the
-//! connection state, and a button that unmounts the panel (closing its stream).
+//! connection state, a button that switches to another stream (a new URL: the hook reconnects
+//! once) and one that unmounts the panel (closing its stream).
 
 use serde::Deserialize;
 use typed_eventsource::yew::{use_event_source_with_options, UseEventSourceOptions};
@@ -37,15 +38,23 @@ fn state_name(s: &State) -> &'static str {
 
 #[function_component]
 fn Panel() -> Html {
+    let switched = use_state(|| false);
+    let switch = {
+        let switched = switched.clone();
+        Callback::from(move |_| switched.set(true))
+    };
     let url = format!(
-        "/sse?scenario={}&data=demo&event=news,price&interval_ms=100&keepalive_ms=1000&end=hold",
-        scenario()
+        "/sse?scenario={}{}&data=demo&event=news,price&interval_ms=100&keepalive_ms=1000&end=hold",
+        scenario(),
+        if *switched { "-switched" } else { "" }
     );
     let options = use_memo((), |_| {
         UseEventSourceOptions::default()
             .event_types(["news", "price"])
             .transport(Transport::Fetch)
-            .configure(|b| b.backoff(Backoff::default().initial(std::time::Duration::from_millis(200))))
+            .configure(|b| {
+                b.backoff(Backoff::default().initial(std::time::Duration::from_millis(200)))
+            })
     });
     let feed = use_event_source_with_options::<Item>(&url, (*options).clone());
     let row = |t: &str| {
@@ -55,6 +64,7 @@ fn Panel() -> Html {
     };
     html! {
         <section id="panel">
+            <button id="switch" onclick={switch}>{ "Switch stream" }</button>
             <p>{ "State: " }<strong id="state">{ state_name(&feed.state) }</strong></p>
             <p>{ "Last id: " }<strong id="seq">{ feed.data.as_ref().map(|u| u.seq).unwrap_or(0) }</strong></p>
             <ul>{ row("news") }{ row("price") }</ul>
