@@ -58,11 +58,18 @@ export class Dispatcher {
   // `batch` holds events as `type \r id \r data \r`, repeated: none of the three can hold a
   // CR, since the stream's lines end at one.
   events(batch) {
-    const parts = batch.split("\r");
+    let type = "";
     try {
-      for (let i = 0; i + 3 <= parts.length && !this.stopped; i += 3) {
-        this.current = parts[i + 1];
-        this.event(parts[i], parts[i + 1], parts[i + 2]);
+      for (let i = 0; i < batch.length && !this.stopped;) {
+        const a = batch.indexOf("\r", i);
+        const b = batch.indexOf("\r", a + 1);
+        const c = batch.indexOf("\r", b + 1);
+        if (c < 0) break;
+        // Most events share their type with the one before: keep that string.
+        if (a - i !== type.length || !batch.startsWith(type, i)) type = batch.slice(i, a);
+        this.current = batch.slice(a + 1, b);
+        this.event(type, this.current, batch.slice(b + 1, c));
+        i = c + 1;
       }
     } finally {
       this.current = undefined;
