@@ -284,13 +284,16 @@ impl Parser {
                 if self.data.len() + value.len() > self.config.max_event_size {
                     return self.spoil_event(emit);
                 }
+                // One allocation for the usual single-line event, not one per push.
+                self.data.reserve(value.len() + 1);
                 self.data.push_str(&value);
                 self.data.push('\n');
             }
             // "If the field name is "id": If the field value does not contain U+0000 NULL, then
             // set the last event ID buffer to the field value. Otherwise, ignore the field."
             b"id" if !self.skipping_event && !value.contains(&0) => {
-                self.id_buffer = decode(value).into_owned();
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&decode(value));
             }
             // "If the field name is "retry": If the field value consists of only ASCII digits,
             // then interpret the field value as an integer in base ten, and set the event
