@@ -11,6 +11,8 @@ use crate::core::machine::State;
 use crate::core::parser::Event;
 
 type Callback<T> = Rc<RefCell<dyn FnMut(&T)>>;
+/// The callbacks of one event type.
+type EventList = Rc<Vec<Callback<Event>>>;
 
 /// Decodes an event's data as JSON into `T`; a failure keeps the event's type and raw data.
 pub fn decode<T: DeserializeOwned>(event: &Event) -> Result<T, Error> {
@@ -25,7 +27,9 @@ pub fn decode<T: DeserializeOwned>(event: &Event) -> Result<T, Error> {
 pub(crate) struct Handlers {
     /// By event type. A page handles a few types, so a list beats a hash map (and keeps the
     /// hashing code out of the wasm).
-    events: RefCell<Vec<(String, Vec<Callback<Event>>)>>,
+    /// Each list is shared with a dispatch in progress (so a handler may add another) and
+    /// copied only when it changes, not per event.
+    events: RefCell<Vec<(String, EventList)>>,
     states: RefCell<Vec<Callback<State>>>,
     errors: RefCell<Vec<Callback<Error>>>,
     /// Called when the pump has run out of outputs (the JS facade hands its batch of events
@@ -38,8 +42,8 @@ impl Handlers {
         let f: Callback<Event> = Rc::new(RefCell::new(f));
         let mut events = self.events.borrow_mut();
         match events.iter_mut().find(|(t, _)| t == event_type) {
-            Some((_, list)) => list.push(f),
-            None => events.push((event_type.to_owned(), vec![f])),
+            Some((_, list)) => Rc::make_mut(list).push(f),
+            None => events.push((event_type.to_owned(), Rc::new(vec![f]))),
         }
     }
 
@@ -88,8 +92,10 @@ impl Handlers {
             .borrow()
             .iter()
             .find(|(t, _)| *t == event.event_type)
-            .map(|(_, l)| l.clone());
-        call_all(list.as_deref().unwrap_or_default(), event);
+            .map(|(_, l)| Rc::clone(l));
+        if let Some(list) = list {
+            call_all(&list, event);
+        }
     }
 
     pub(crate) fn state(&self, state: &State) {
