@@ -21,10 +21,13 @@
 //! # drop(source); Ok(()) }
 //! ```
 //!
-//! Typed handlers decode with serde_json inside the wasm module: no string crosses to
-//! JavaScript per event, which is why the fetch transport keeps pace with a hand-written
-//! JavaScript parser using `JSON.parse` (BENCHMARKS.md), and why the EventSource transport,
-//! whose every event arrives as a JavaScript string, is bound by the browser's dispatch.
+//! Typed handlers decode with serde_json inside the wasm module rather than with the browser's
+//! `JSON.parse` and serde-wasm-bindgen: no string crosses to JavaScript per event and no
+//! JavaScript object is walked back into Rust. In BENCHMARKS.md the fetch transport with
+//! serde_json keeps pace with a hand-written JavaScript parser using `JSON.parse`, while the
+//! npm facade, which must cross to `JSON.parse` per event, runs below both. The EventSource
+//! transport, whose every event arrives as a JavaScript string, is bound by the
+//! browser's own dispatch either way.
 
 mod browser;
 mod eventsource;
