@@ -140,7 +140,7 @@ fn dispatch(smoke: bool) -> Result<Value> {
     let (events, runs) = if smoke {
         ("2000", "1")
     } else {
-        ("100000", "3")
+        ("100000", "5")
     };
     let out = command("node")
         .arg("tests/bench/dispatch.mjs")
