@@ -357,5 +357,10 @@ impl Parser {
 /// same as decoding the whole stream: CR and LF never occur inside a UTF-8 sequence, and an
 /// incomplete sequence before a line end becomes one U+FFFD either way.
 fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    // Valid UTF-8 (nearly every line) takes the standard library's fast validation; only a
+    // line with bad bytes pays for the lossy walk.
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
