@@ -33,9 +33,10 @@ export class Dispatcher {
     this.onstatechange = null;
     // Set by close(): the rest of a batch is not delivered.
     this.stopped = false;
-    // The last event ID of the event being handled, while a batch is delivered (the stream
-    // itself is already past the whole batch).
-    this.current = undefined;
+    // The batch being delivered, and where in it the current event's ID is.
+    this.batch = null;
+    this.idStart = 0;
+    this.idEnd = 0;
   }
 
   add(map, type, f) {
@@ -55,10 +56,17 @@ export class Dispatcher {
   addHandler(type, f) { this.add(this.handlers, type, f); }
   removeHandler(type, f) { this.remove(this.handlers, type, f); }
 
+  // The last event ID of the event being handled, while a batch is delivered (the stream
+  // itself is already past the whole batch); cut from the batch only when asked for.
+  get current() {
+    return this.batch === null ? undefined : this.batch.slice(this.idStart, this.idEnd);
+  }
+
   // `batch` holds events as `type \r id \r data \r`, repeated: none of the three can hold a
   // CR, since the stream's lines end at one.
   events(batch) {
     let type = "";
+    this.batch = batch;
     try {
       for (let i = 0; i < batch.length && !this.stopped;) {
         const a = batch.indexOf("\r", i);
@@ -67,16 +75,21 @@ export class Dispatcher {
         if (c < 0) break;
         // Most events share their type with the one before: keep that string.
         if (a - i !== type.length || !batch.startsWith(type, i)) type = batch.slice(i, a);
-        this.current = batch.slice(a + 1, b);
-        this.event(type, this.current, batch.slice(b + 1, c));
+        this.idStart = a + 1;
+        this.idEnd = b;
+        this.event(type, batch.slice(b + 1, c));
         i = c + 1;
       }
     } finally {
-      this.current = undefined;
+      this.batch = null;
     }
   }
 
-  event(type, lastEventId, data) {
+  messageEvent(type, data) {
+    return new MessageEvent(type, { data, lastEventId: this.current, origin: this.origin });
+  }
+
+  event(type, data) {
     const listeners = this.listeners.get(type);
     const onmessage = type === "message" ? this.onmessage : null;
     const handlers = this.handlers.get(type);
@@ -84,7 +97,7 @@ export class Dispatcher {
     // receive it, which an on() handler declaring exactly one parameter cannot.
     let event = null;
     if (listeners?.length || onmessage) {
-      event = new MessageEvent(type, { data, lastEventId, origin: this.origin });
+      event = this.messageEvent(type, data);
       // Copies: a listener may add or remove listeners while they run.
       if (listeners) for (const f of listeners.slice()) call(f, event);
       if (onmessage) call(onmessage, event);
@@ -97,10 +110,20 @@ export class Dispatcher {
       this.error(new TypedEventSourceError("decode", `could not decode a \`${type}\` event: ${e.message}`, { eventType: type, data }));
       return;
     }
-    for (const f of handlers.slice()) {
-      if (f.length !== 1) event ??= new MessageEvent(type, { data, lastEventId, origin: this.origin });
-      call(f, value, f.length === 1 ? undefined : event);
+    // The common case, one handler, needs no copy of the list.
+    if (handlers.length === 1) this.handle(handlers[0], type, data, value, event);
+    else for (const f of handlers.slice()) event = this.handle(f, type, data, value, event);
+  }
+
+  // Calls an on() handler; returns the MessageEvent if one was built for it.
+  handle(f, type, data, value, event) {
+    if (f.length === 1) {
+      call(f, value);
+      return event;
     }
+    event ??= this.messageEvent(type, data);
+    call(f, value, event);
+    return event;
   }
 
   dispatch(type, event, handler) {
