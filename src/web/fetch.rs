@@ -140,6 +140,8 @@ async fn run(
         return Ok(());
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    // One buffer for every chunk: the parser keeps what it needs of each.
+    let mut bytes = Vec::new();
     loop {
         let chunk = JsFuture::from(reader.read()).await?;
         if Reflect::get(&chunk, &"done".into())?
@@ -149,9 +151,9 @@ async fn run(
             Shared::input(weak, |m, now| m.handle_end(id, now));
             return Ok(());
         }
-        let bytes = Reflect::get(&chunk, &"value".into())?
-            .unchecked_into::<Uint8Array>()
-            .to_vec();
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
+        bytes.resize(value.length() as usize, 0);
+        value.copy_to(&mut bytes);
         let go_on = Shared::input(weak, |m, now| {
             m.handle_bytes(id, &bytes, now);
             m.current() == Some(id)
