@@ -3,13 +3,13 @@
 // about 100 bytes as fast as it can; each variant's time runs until the N-th event is handled.
 //
 // env: SERVER (serves /pkg/typed_eventsource.js and /pkg/dispatch/dispatch_bench.js), CHROMIUM,
-//      EVENTS (default 100000), RUNS (default 5), ONLY (variant letters to run, e.g. "ef";
+//      EVENTS (default 100000), RUNS (default 11), ONLY (variant letters to run, e.g. "ef";
 //      default all, and then memory and recovery too)
 import { launch } from "../e2e/chromium.mjs";
 
 const SERVER = process.env.SERVER;
 const N = Number(process.env.EVENTS ?? 100_000);
-const RUNS = Number(process.env.RUNS ?? 5);
+const RUNS = Number(process.env.RUNS ?? 11);
 const ONLY = process.env.ONLY ?? "";
 
 // Each variant runs in the page: (url, n) => milliseconds. Each checks that it saw every

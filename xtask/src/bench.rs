@@ -140,7 +140,7 @@ fn dispatch(smoke: bool) -> Result<Value> {
     let (events, runs) = if smoke {
         ("2000", "1")
     } else {
-        ("100000", "5")
+        ("100000", "11")
     };
     let out = command("node")
         .arg("tests/bench/dispatch.mjs")
@@ -264,13 +264,32 @@ fn dispatch_table(results: &Value) -> Result<String> {
     };
     let (a, e) = (rate("a:"), rate("e:"));
     let mut s = format!(
-        "{} events of about 100 bytes, median of {} runs.\n\n| variant | events/s | vs (a) | vs (e) |\n|---|---:|---:|---:|\n",
+        "{} events of about 100 bytes, median of {} runs; the spread is the middle half of the runs.\n\n\
+         | variant | events/s | spread | vs (a) | vs (e) |\n|---|---:|---:|---:|---:|\n",
         results["events"], results["runs"]
     );
+    let events = results["events"].as_f64().unwrap_or(0.0);
     for (name, v) in all.iter().filter(|(_, v)| v.get("events_per_s").is_some()) {
         let r = v["events_per_s"].as_f64().unwrap_or(0.0);
         let vs = |base: Option<f64>| base.map_or(String::new(), |b| format!("{:.2}×", r / b));
-        s.push_str(&format!("| {name} | {r:.0} | {} | {} |\n", vs(a), vs(e)));
+        // Run times in ms, sorted: the quartiles as events/s, slowest first.
+        let runs: Vec<f64> = v["runs"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        let spread = match runs.len() {
+            0 => String::new(),
+            n => format!(
+                "{:.0}–{:.0}",
+                events / runs[(3 * n) / 4].max(f64::MIN_POSITIVE) * 1000.0,
+                events / runs[n / 4].max(f64::MIN_POSITIVE) * 1000.0
+            ),
+        };
+        s.push_str(&format!(
+            "| {name} | {r:.0} | {spread} | {} | {} |\n",
+            vs(a),
+            vs(e)
+        ));
     }
     let m = &all["memory"];
     let kb = |v: &Value| {
