@@ -104,6 +104,27 @@ async fn named_events_reach_their_typed_handlers() {
     }
 }
 
+/// The browser's `EventSource` fires plain `open` and `error` events of its own on the same
+/// object as a server's events of those names: only the server's reach the handlers.
+#[wasm_bindgen_test]
+async fn server_events_named_open_and_error_reach_their_handlers() {
+    for transport in BOTH {
+        let key = support::scenario("open-error-names");
+        let url = support::sse_url(&key, "count=4&event=open,error&end=hold");
+        let seen = Shared::default();
+        let _source = recording(&url, transport, &["open", "error"], &seen)
+            .open()
+            .expect("opens");
+        until("four events", 5_000, &seen, |s| s.events.len() >= 4).await;
+        let want: Vec<(String, u64)> = (1..=4)
+            .map(|i| (if i % 2 == 1 { "open" } else { "error" }.to_owned(), i))
+            .collect();
+        let seen = seen.borrow();
+        assert_eq!(seen.events, want, "{transport:?}");
+        assert!(seen.errors.is_empty(), "{transport:?}: {:?}", seen.errors);
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_decode_failure_keeps_the_type_and_raw_data() {
     for transport in BOTH {

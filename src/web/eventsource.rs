@@ -17,6 +17,7 @@
 
 use std::rc::{Rc, Weak};
 
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSourceInit, MessageEvent};
 
@@ -25,6 +26,17 @@ use super::shared::Shared;
 use crate::core::error::Error;
 use crate::core::machine::ConnectionId;
 use crate::core::parser::Event;
+
+#[wasm_bindgen]
+extern "C" {
+    /// An event from an `EventSource`: a `MessageEvent` whose data is always a string, read
+    /// in one call (web-sys's `data()` then `as_string()` takes two).
+    type SourceEvent;
+    #[wasm_bindgen(method, getter)]
+    fn data(this: &SourceEvent) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = lastEventId)]
+    fn last_event_id(this: &SourceEvent) -> String;
+}
 
 /// One browser `EventSource`, closed when dropped.
 pub(crate) struct EsConnection {
@@ -55,7 +67,11 @@ impl EsConnection {
         let mut listeners = Vec::with_capacity(event_types.len() + 3);
         {
             let weak = weak.clone();
-            listeners.push(Listener::new(&source, "open", move |_| {
+            listeners.push(Listener::new(&source, "open", move |e| {
+                // A server's event named `open` is a MessageEvent, not the browser's.
+                if e.is_instance_of::<MessageEvent>() {
+                    return;
+                }
                 Shared::input(&weak, |m, now| {
                     m.handle_response(id, 200, Some("text/event-stream"), None, now)
                 });
@@ -64,7 +80,11 @@ impl EsConnection {
         {
             let weak = weak.clone();
             let source2 = source.clone();
-            listeners.push(Listener::new(&source, "error", move |_| {
+            listeners.push(Listener::new(&source, "error", move |e| {
+                // A server's event named `error` is a MessageEvent: an event, not a failure.
+                if e.is_instance_of::<MessageEvent>() {
+                    return;
+                }
                 // CLOSED: the browser refused the response and gives up. CONNECTING: the
                 // stream ended or broke and the browser would reconnect on its own schedule;
                 // it is closed here so that the back-off policy decides instead.
@@ -98,14 +118,20 @@ impl EsConnection {
     pub(crate) fn listen(&mut self, weak: &Weak<Shared>, event_type: &str) {
         let weak = weak.clone();
         let id = self.id;
+        let owned_type = event_type.to_owned();
+        // The browser's own `open` and `error` are plain events; a server's events of those
+        // names are MessageEvents. Every other type is only ever a MessageEvent, which is
+        // then not checked (a check is one more call into JavaScript per event).
+        let check = matches!(event_type, "open" | "error");
         self.listeners
             .push(Listener::new(&self.source, event_type, move |e| {
-                let Some(e) = e.dyn_ref::<MessageEvent>() else {
+                if check && !e.is_instance_of::<MessageEvent>() {
                     return;
-                };
+                }
+                let e: &SourceEvent = e.unchecked_ref();
                 let event = Event {
-                    event_type: e.type_(),
-                    data: e.data().as_string().unwrap_or_default(),
+                    event_type: owned_type.clone(),
+                    data: e.data().unwrap_or_default(),
                     last_event_id: e.last_event_id(),
                 };
                 Shared::input(&weak, |m, now| m.handle_event(id, event, now));
