@@ -70,7 +70,14 @@
 //! - [`web`]: the browser client built on the core.
 //! - `yew` and `leptos` (features of the same names): hooks, `use_event_source` and
 //!   `use_event_source_with_options`, that tie a stream to a component's lifetime.
+//! - Features `eventsource` and `fetch` (both on by default): the two transports; an app that
+//!   uses one can turn the other off to leave its code out of the wasm.
 #![deny(missing_docs)]
+
+#[cfg(not(any(feature = "eventsource", feature = "fetch")))]
+compile_error!(
+    "typed-eventsource needs a transport: enable the feature `eventsource`, `fetch` or both"
+);
 
 pub mod core;
 #[cfg(feature = "js")]

@@ -30,7 +30,9 @@
 //! browser's own dispatch either way.
 
 mod browser;
+#[cfg(feature = "eventsource")]
 mod eventsource;
+#[cfg(feature = "fetch")]
 mod fetch;
 mod handlers;
 mod shared;
@@ -38,7 +40,9 @@ mod shared;
 mod stream;
 
 use std::fmt;
+#[cfg(feature = "fetch")]
 use std::future::Future;
+#[cfg(feature = "fetch")]
 use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
@@ -56,21 +60,27 @@ use crate::core::error::Error;
 use crate::core::machine::{Environment, Machine, MachineConfig, RetryPolicy, State};
 use crate::core::parser::{Event, ParserConfig};
 use handlers::Handlers;
-use shared::{Connection, Shared};
+#[cfg(feature = "eventsource")]
+use shared::Connection;
+use shared::Shared;
 
-/// Which browser API carries the stream.
+/// Which browser API carries the stream. Each has a crate feature of the same name in lower
+/// case (both on by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Transport {
     /// The browser's own `EventSource`, which parses the stream itself. The default: it is what
     /// servers and proxies are tested with, and it is all that most streams need. It cannot
     /// send headers, a method or a body, and it hides the status of a refused response.
+    #[cfg(feature = "eventsource")]
     #[default]
     EventSource,
     /// `fetch` with a streamed body, parsed by this crate. Sends headers, a method and a body,
     /// sees the HTTP status and `Retry-After`, sends `Last-Event-ID` as a header, and feeds the
     /// idle watchdog with comments. Also much faster: the browser's `EventSource` dispatch is
-    /// the bottleneck for busy streams.
+    /// the bottleneck for busy streams. The default when the `eventsource` feature is off.
+    #[cfg(feature = "fetch")]
+    #[cfg_attr(not(feature = "eventsource"), default)]
     Fetch,
 }
 
@@ -89,6 +99,7 @@ pub enum Credentials {
 }
 
 /// An asynchronous source of request headers, called before every connection attempt.
+#[cfg(feature = "fetch")]
 pub type HeadersFn = dyn Fn() -> Pin<Box<dyn Future<Output = Vec<(String, String)>>>>;
 
 /// What a connection needs; fixed when the stream opens.
@@ -96,9 +107,13 @@ pub(crate) struct Options {
     pub(crate) url: String,
     pub(crate) transport: Transport,
     pub(crate) credentials: Credentials,
+    #[cfg(feature = "fetch")]
     pub(crate) headers: Vec<(String, String)>,
+    #[cfg(feature = "fetch")]
     pub(crate) headers_fn: Option<Rc<HeadersFn>>,
+    #[cfg(feature = "fetch")]
     pub(crate) method: String,
+    #[cfg(feature = "fetch")]
     pub(crate) body: Option<String>,
     pub(crate) last_event_id_param: Option<String>,
 }
@@ -136,15 +151,18 @@ impl Builder {
         self
     }
 
-    /// Adds a request header (fetch transport only). Default: none besides
+    /// Adds a request header (fetch transport only; feature `fetch`). Default: none besides
     /// `Accept: text/event-stream` and, on reconnection, `Last-Event-ID`.
+    #[cfg(feature = "fetch")]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.options.headers.push((name.into(), value.into()));
         self
     }
 
     /// Headers computed before every connection attempt, after the fixed ones (fetch transport
-    /// only): a token refreshed between attempts is used at once. Default: none.
+    /// only; feature `fetch`): a token refreshed between attempts is used at once. Default:
+    /// none.
+    #[cfg(feature = "fetch")]
     pub fn headers_with<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn() -> Fut + 'static,
@@ -154,13 +172,15 @@ impl Builder {
         self
     }
 
-    /// The request method (fetch transport only). Default: `GET`.
+    /// The request method (fetch transport only; feature `fetch`). Default: `GET`.
+    #[cfg(feature = "fetch")]
     pub fn method(mut self, method: impl Into<String>) -> Self {
         self.options.method = method.into();
         self
     }
 
-    /// The request body (fetch transport only). Default: none.
+    /// The request body (fetch transport only; feature `fetch`). Default: none.
+    #[cfg(feature = "fetch")]
     pub fn body(mut self, body: impl Into<String>) -> Self {
         self.options.body = Some(body.into());
         self
@@ -272,19 +292,9 @@ impl Builder {
             return bad("last_event_id_param", "must not be empty");
         }
         let o = &self.options;
+        #[cfg(feature = "eventsource")]
         if o.transport == Transport::EventSource {
-            let fetch_only = if !o.headers.is_empty() || o.headers_fn.is_some() {
-                Some("headers")
-            } else if o.method != "GET" {
-                Some("method")
-            } else if o.body.is_some() {
-                Some("body")
-            } else if o.credentials == Credentials::Omit {
-                Some("credentials")
-            } else {
-                None
-            };
-            if let Some(option) = fetch_only {
+            if let Some(option) = fetch_only(o) {
                 return bad(
                     option,
                     "the browser's EventSource cannot do this; use Transport::Fetch",
@@ -300,6 +310,7 @@ impl Builder {
             Ok(url) => self.options.url = url.href(),
             Err(e) => return bad("url", &browser::js_message(&e)),
         }
+        #[cfg(feature = "fetch")]
         if let Err(e) = fetch::headers(&self.options.headers, &[], None) {
             return bad("headers", &browser::js_message(&e));
         }
@@ -357,6 +368,24 @@ impl fmt::Debug for EventSource {
     }
 }
 
+/// The first option set that only the fetch transport can carry out, if any.
+#[cfg(feature = "eventsource")]
+fn fetch_only(o: &Options) -> Option<&'static str> {
+    #[cfg(feature = "fetch")]
+    {
+        if !o.headers.is_empty() || o.headers_fn.is_some() {
+            return Some("headers");
+        }
+        if o.method != "GET" {
+            return Some("method");
+        }
+        if o.body.is_some() {
+            return Some("body");
+        }
+    }
+    (o.credentials == Credentials::Omit).then_some("credentials")
+}
+
 impl EventSource {
     /// Starts building a stream from `url` (absolute, or relative to the page).
     pub fn builder(url: impl Into<String>) -> Builder {
@@ -365,9 +394,13 @@ impl EventSource {
                 url: url.into(),
                 transport: Transport::default(),
                 credentials: Credentials::default(),
+                #[cfg(feature = "fetch")]
                 headers: Vec::new(),
+                #[cfg(feature = "fetch")]
                 headers_fn: None,
+                #[cfg(feature = "fetch")]
                 method: "GET".to_owned(),
+                #[cfg(feature = "fetch")]
                 body: None,
                 last_event_id_param: None,
             },
@@ -395,6 +428,7 @@ impl EventSource {
 
     /// The browser's `EventSource` in use, if the transport is [`Transport::EventSource`] and
     /// a connection is open or being made. It is replaced on every reconnection.
+    #[cfg(feature = "eventsource")]
     pub fn as_web_sys(&self) -> Option<web_sys::EventSource> {
         match &self.shared.core.borrow().connection {
             Some((_, Connection::EventSource(c))) => Some(c.source().clone()),
@@ -443,14 +477,16 @@ impl EventSource {
 
     /// A browser `EventSource` only delivers the types it listens for.
     fn listen_for(&self, event_type: &str) {
-        if event_type == "message" || self.shared.handlers.has_event_type(event_type) {
-            return;
+        #[cfg(feature = "eventsource")]
+        if event_type != "message" && !self.shared.handlers.has_event_type(event_type) {
+            if let Some((_, Connection::EventSource(c))) =
+                &mut self.shared.core.borrow_mut().connection
+            {
+                c.listen(&Rc::downgrade(&self.shared), event_type);
+            }
         }
-        let weak = Rc::downgrade(&self.shared);
-        if let Some((_, Connection::EventSource(c))) = &mut self.shared.core.borrow_mut().connection
-        {
-            c.listen(&weak, event_type);
-        }
+        #[cfg(not(feature = "eventsource"))]
+        let _ = event_type;
     }
 
     /// Closes the stream: the connection is aborted, a pending reconnection is cancelled, and

@@ -10,14 +10,18 @@ use wasm_bindgen::JsCast;
 use web_time::Instant;
 
 use super::browser::{self, Listener, Timer};
+#[cfg(feature = "eventsource")]
 use super::eventsource::EsConnection;
+#[cfg(feature = "fetch")]
 use super::fetch::FetchConnection;
 use super::handlers::Handlers;
 use super::{Options, Transport};
 use crate::core::machine::{ConnectionId, Machine, Output, State};
 
 pub(crate) enum Connection {
+    #[cfg(feature = "eventsource")]
     EventSource(EsConnection),
+    #[cfg(feature = "fetch")]
     Fetch(
         #[expect(dead_code, reason = "held for its Drop, which aborts the request")]
         FetchConnection,
@@ -121,6 +125,7 @@ impl Shared {
             _ => options.url.clone(),
         };
         let connection = match options.transport {
+            #[cfg(feature = "eventsource")]
             Transport::EventSource => EsConnection::open(
                 self,
                 id,
@@ -129,6 +134,7 @@ impl Shared {
                 &self.handlers.event_types(),
             )
             .map(Connection::EventSource),
+            #[cfg(feature = "fetch")]
             Transport::Fetch => {
                 FetchConnection::open(self, id, options, url, last_event_id).map(Connection::Fetch)
             }

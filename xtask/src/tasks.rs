@@ -125,6 +125,26 @@ fn lint() -> Result {
             "warnings",
         ]))
     })?;
+    // Each transport alone: code that only the other uses must be left out cleanly.
+    step("clippy (wasm32, one transport at a time)", || {
+        for transport in ["eventsource", "fetch"] {
+            run(cargo().args([
+                "clippy",
+                "-p",
+                "typed-eventsource",
+                "--lib",
+                "--no-default-features",
+                "--features",
+                transport,
+                "--target",
+                WASM,
+                "--",
+                "-D",
+                "warnings",
+            ]))?;
+        }
+        Ok(())
+    })?;
     step("cargo doc (host and wasm32, warnings denied)", || {
         for target in [None, Some(WASM)] {
             let mut c = cargo();

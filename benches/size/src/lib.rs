@@ -22,11 +22,10 @@ thread_local! {
 #[wasm_bindgen]
 pub fn start(url: String, on_event: js_sys::Function) -> Result<(), JsValue> {
     use typed_eventsource::{EventSource, Transport};
-    let transport = if cfg!(feature = "typed-fetch") {
-        Transport::Fetch
-    } else {
-        Transport::EventSource
-    };
+    #[cfg(feature = "typed-fetch")]
+    let transport = Transport::Fetch;
+    #[cfg(not(feature = "typed-fetch"))]
+    let transport = Transport::EventSource;
     let source = EventSource::builder(url)
         .transport(transport)
         .on::<Payload>("message", move |p| {
