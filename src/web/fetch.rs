@@ -96,7 +96,8 @@ async fn run(
     last_event_id: Option<String>,
     signal: &AbortSignal,
 ) -> Result<(), JsValue> {
-    let dynamic = match &options.headers_fn {
+    let sent = &options.fetch;
+    let dynamic = match &sent.headers_fn {
         Some(f) => f().await,
         None => Vec::new(),
     };
@@ -104,9 +105,9 @@ async fn run(
         return Ok(());
     }
     let init = RequestInit::new();
-    init.set_method(&options.method);
+    init.set_method(&sent.method);
     init.set_headers(&JsValue::from(headers(
-        &options.headers,
+        &sent.headers,
         &dynamic,
         last_event_id.as_deref(),
     )?));
@@ -117,7 +118,7 @@ async fn run(
         Credentials::SameOrigin => web_sys::RequestCredentials::SameOrigin,
         Credentials::Include => web_sys::RequestCredentials::Include,
     });
-    if let Some(body) = &options.body {
+    if let Some(body) = &sent.body {
         init.set_body(&JsValue::from_str(body));
     }
     let request = web_sys::Request::new_with_str_and_init(url, &init)?;

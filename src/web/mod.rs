@@ -108,14 +108,46 @@ pub(crate) struct Options {
     pub(crate) transport: Transport,
     pub(crate) credentials: Credentials,
     #[cfg(feature = "fetch")]
-    pub(crate) headers: Vec<(String, String)>,
-    #[cfg(feature = "fetch")]
-    pub(crate) headers_fn: Option<Rc<HeadersFn>>,
-    #[cfg(feature = "fetch")]
-    pub(crate) method: String,
-    #[cfg(feature = "fetch")]
-    pub(crate) body: Option<String>,
+    pub(crate) fetch: FetchOptions,
     pub(crate) last_event_id_param: Option<String>,
+}
+
+/// What only the fetch transport can send.
+#[cfg(feature = "fetch")]
+pub(crate) struct FetchOptions {
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers_fn: Option<Rc<HeadersFn>>,
+    pub(crate) method: String,
+    pub(crate) body: Option<String>,
+}
+
+#[cfg(feature = "fetch")]
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            headers: Vec::new(),
+            headers_fn: None,
+            method: "GET".to_owned(),
+            body: None,
+        }
+    }
+}
+
+#[cfg(feature = "fetch")]
+impl FetchOptions {
+    /// The first option set that the browser's `EventSource` cannot send, if any.
+    #[cfg(feature = "eventsource")]
+    fn first_set(&self) -> Option<&'static str> {
+        if !self.headers.is_empty() || self.headers_fn.is_some() {
+            Some("headers")
+        } else if self.method != "GET" {
+            Some("method")
+        } else if self.body.is_some() {
+            Some("body")
+        } else {
+            None
+        }
+    }
 }
 
 /// Options for a stream, then [`Builder::open`]. Every option states its default.
@@ -155,7 +187,7 @@ impl Builder {
     /// `Accept: text/event-stream` and, on reconnection, `Last-Event-ID`.
     #[cfg(feature = "fetch")]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.options.headers.push((name.into(), value.into()));
+        self.options.fetch.headers.push((name.into(), value.into()));
         self
     }
 
@@ -168,21 +200,21 @@ impl Builder {
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = Vec<(String, String)>> + 'static,
     {
-        self.options.headers_fn = Some(Rc::new(move || Box::pin(f())));
+        self.options.fetch.headers_fn = Some(Rc::new(move || Box::pin(f())));
         self
     }
 
     /// The request method (fetch transport only; feature `fetch`). Default: `GET`.
     #[cfg(feature = "fetch")]
     pub fn method(mut self, method: impl Into<String>) -> Self {
-        self.options.method = method.into();
+        self.options.fetch.method = method.into();
         self
     }
 
     /// The request body (fetch transport only; feature `fetch`). Default: none.
     #[cfg(feature = "fetch")]
     pub fn body(mut self, body: impl Into<String>) -> Self {
-        self.options.body = Some(body.into());
+        self.options.fetch.body = Some(body.into());
         self
     }
 
@@ -311,7 +343,7 @@ impl Builder {
             Err(e) => return bad("url", &browser::js_message(&e)),
         }
         #[cfg(feature = "fetch")]
-        if let Err(e) = fetch::headers(&self.options.headers, &[], None) {
+        if let Err(e) = fetch::headers(&self.options.fetch.headers, &[], None) {
             return bad("headers", &browser::js_message(&e));
         }
         Ok(())
@@ -372,16 +404,8 @@ impl fmt::Debug for EventSource {
 #[cfg(feature = "eventsource")]
 fn fetch_only(o: &Options) -> Option<&'static str> {
     #[cfg(feature = "fetch")]
-    {
-        if !o.headers.is_empty() || o.headers_fn.is_some() {
-            return Some("headers");
-        }
-        if o.method != "GET" {
-            return Some("method");
-        }
-        if o.body.is_some() {
-            return Some("body");
-        }
+    if let Some(option) = o.fetch.first_set() {
+        return Some(option);
     }
     (o.credentials == Credentials::Omit).then_some("credentials")
 }
@@ -395,13 +419,7 @@ impl EventSource {
                 transport: Transport::default(),
                 credentials: Credentials::default(),
                 #[cfg(feature = "fetch")]
-                headers: Vec::new(),
-                #[cfg(feature = "fetch")]
-                headers_fn: None,
-                #[cfg(feature = "fetch")]
-                method: "GET".to_owned(),
-                #[cfg(feature = "fetch")]
-                body: None,
+                fetch: FetchOptions::default(),
                 last_event_id_param: None,
             },
             config: MachineConfig::default(),
