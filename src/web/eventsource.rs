@@ -38,6 +38,13 @@ extern "C" {
     fn last_event_id(this: &SourceEvent) -> String;
 }
 
+/// Whether `e` is an event the server sent rather than the browser's own `open` or `error`,
+/// which arrive on the same object under the same names: the server's are MessageEvents, the
+/// browser's plain events.
+fn from_server(e: &web_sys::Event) -> bool {
+    e.is_instance_of::<MessageEvent>()
+}
+
 /// One browser `EventSource`, closed when dropped.
 pub(crate) struct EsConnection {
     source: web_sys::EventSource,
@@ -68,8 +75,7 @@ impl EsConnection {
         {
             let weak = weak.clone();
             listeners.push(Listener::new(&source, "open", move |e| {
-                // A server's event named `open` is a MessageEvent, not the browser's.
-                if e.is_instance_of::<MessageEvent>() {
+                if from_server(&e) {
                     return;
                 }
                 Shared::input(&weak, |m, now| {
@@ -81,8 +87,7 @@ impl EsConnection {
             let weak = weak.clone();
             let source2 = source.clone();
             listeners.push(Listener::new(&source, "error", move |e| {
-                // A server's event named `error` is a MessageEvent: an event, not a failure.
-                if e.is_instance_of::<MessageEvent>() {
+                if from_server(&e) {
                     return;
                 }
                 // CLOSED: the browser refused the response and gives up. CONNECTING: the
@@ -119,13 +124,12 @@ impl EsConnection {
         let weak = weak.clone();
         let id = self.id;
         let owned_type = event_type.to_owned();
-        // The browser's own `open` and `error` are plain events; a server's events of those
-        // names are MessageEvents. Every other type is only ever a MessageEvent, which is
-        // then not checked (a check is one more call into JavaScript per event).
+        // Only `open` and `error` can be the browser's own; an event of any other type is the
+        // server's and is not checked (a check is one more call into JavaScript per event).
         let check = matches!(event_type, "open" | "error");
         self.listeners
             .push(Listener::new(&self.source, event_type, move |e| {
-                if check && !e.is_instance_of::<MessageEvent>() {
+                if check && !from_server(&e) {
                     return;
                 }
                 let e: &SourceEvent = e.unchecked_ref();
