@@ -84,21 +84,37 @@ fn closed(s: &Seen) -> Option<CloseReason> {
     })
 }
 
+/// Opens a stream whose server sends `count` events alternating between the two `types`
+/// (its `event=a,b`), waits for them all, and returns them with what was expected.
+async fn alternating(
+    transport: Transport,
+    types: [&str; 2],
+    count: u64,
+) -> (EventSource, Shared, Vec<(String, u64)>) {
+    let key = support::scenario(&format!("{}-{}", types[0], types[1]));
+    let url = support::sse_url(
+        &key,
+        &format!("count={count}&event={},{}&end=hold", types[0], types[1]),
+    );
+    let seen = Shared::default();
+    let source = recording(&url, transport, &types, &seen)
+        .open()
+        .expect("opens");
+    until(&format!("{count} events"), 5_000, &seen, |s| {
+        s.events.len() >= count as usize
+    })
+    .await;
+    let want = (1..=count)
+        .map(|i| (types[(i as usize - 1) % 2].to_owned(), i))
+        .collect();
+    (source, seen, want)
+}
+
 #[wasm_bindgen_test]
 async fn named_events_reach_their_typed_handlers() {
     for transport in BOTH {
-        let key = support::scenario("named");
-        let url = support::sse_url(&key, "count=6&event=price,news&end=hold");
-        let seen = Shared::default();
-        let source = recording(&url, transport, &["price", "news"], &seen)
-            .open()
-            .expect("opens");
-        until("six events", 5_000, &seen, |s| s.events.len() >= 6).await;
-        let events = seen.borrow().events.clone();
-        let want: Vec<(String, u64)> = (1..=6)
-            .map(|i| (if i % 2 == 1 { "price" } else { "news" }.to_owned(), i))
-            .collect();
-        assert_eq!(events, want, "{transport:?}");
+        let (source, seen, want) = alternating(transport, ["price", "news"], 6).await;
+        assert_eq!(seen.borrow().events, want, "{transport:?}");
         assert_eq!(source.last_event_id(), "6");
         assert_eq!(source.state(), State::Open);
     }
@@ -109,16 +125,7 @@ async fn named_events_reach_their_typed_handlers() {
 #[wasm_bindgen_test]
 async fn server_events_named_open_and_error_reach_their_handlers() {
     for transport in BOTH {
-        let key = support::scenario("open-error-names");
-        let url = support::sse_url(&key, "count=4&event=open,error&end=hold");
-        let seen = Shared::default();
-        let _source = recording(&url, transport, &["open", "error"], &seen)
-            .open()
-            .expect("opens");
-        until("four events", 5_000, &seen, |s| s.events.len() >= 4).await;
-        let want: Vec<(String, u64)> = (1..=4)
-            .map(|i| (if i % 2 == 1 { "open" } else { "error" }.to_owned(), i))
-            .collect();
+        let (_source, seen, want) = alternating(transport, ["open", "error"], 4).await;
         let seen = seen.borrow();
         assert_eq!(seen.events, want, "{transport:?}");
         assert!(seen.errors.is_empty(), "{transport:?}: {:?}", seen.errors);
