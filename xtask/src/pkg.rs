@@ -41,7 +41,7 @@ pub fn build() -> Result<u64> {
                     "--out-dir",
                 ])
                 .arg(&out)
-                .args(["--", "--features", "js"])
+                .args(["--", "--features", "js,talc"])
                 .env("PATH", path_with_npm_tools()))?;
             complete_manifest(&out)
         })?;
