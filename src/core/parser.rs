@@ -69,6 +69,9 @@ pub const DEFAULT_MAX_EVENT_SIZE: usize = 4 * 1024 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The largest data buffer [`Parser::feed_recycling`] keeps for the next event.
+const RECYCLED_DATA_CAPACITY: usize = 64 * 1024;
+
 /// An incremental, spec-exact event stream parser.
 ///
 /// ```
@@ -103,6 +106,8 @@ pub struct Parser {
     id_buffer: String,
     /// The standard's "last event ID string" of the event source.
     last_event_id: String,
+    /// An event handed back by [`Parser::feed_recycling`]'s consumer: its buffers are reused.
+    spare: Option<Event>,
 }
 
 impl Parser {
@@ -158,7 +163,21 @@ impl Parser {
     }
 
     /// Feeds the next bytes of the stream; `emit` receives what they complete, in order.
-    pub fn feed(&mut self, mut chunk: &[u8], mut emit: impl FnMut(Item)) {
+    pub fn feed(&mut self, chunk: &[u8], mut emit: impl FnMut(Item)) {
+        self.feed_recycling(chunk, |item| {
+            emit(item);
+            None
+        });
+    }
+
+    /// Like [`Parser::feed`], but `emit` may hand an event back once done with it, and the
+    /// parser builds later events in its buffers: a consumer that copies each event somewhere
+    /// else leaves the parser allocating nothing per event.
+    pub(crate) fn feed_recycling(
+        &mut self,
+        mut chunk: &[u8],
+        mut emit: impl FnMut(Item) -> Option<Event>,
+    ) {
         if self.after_cr && !chunk.is_empty() {
             self.after_cr = false;
             if chunk[0] == b'\n' {
@@ -217,7 +236,7 @@ impl Parser {
         }
     }
 
-    fn line_too_long(&mut self, comment: bool, emit: &mut impl FnMut(Item)) {
+    fn line_too_long(&mut self, comment: bool, emit: &mut impl FnMut(Item) -> Option<Event>) {
         // A comment that is too long costs nothing but its own bytes; any other line spoils its
         // event. The skipped line is still the stream's first line if it was.
         self.started = true;
@@ -228,7 +247,7 @@ impl Parser {
         }
     }
 
-    fn spoil_event(&mut self, emit: &mut impl FnMut(Item)) {
+    fn spoil_event(&mut self, emit: &mut impl FnMut(Item) -> Option<Event>) {
         if !self.skipping_event {
             emit(Item::TooLarge {
                 limit: self.config.max_event_size,
@@ -238,7 +257,7 @@ impl Parser {
         self.data = String::new();
     }
 
-    fn line_complete(&mut self, mut line: &[u8], emit: &mut impl FnMut(Item)) {
+    fn line_complete(&mut self, mut line: &[u8], emit: &mut impl FnMut(Item) -> Option<Event>) {
         if !self.started {
             self.started = true;
             // "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present."
@@ -256,7 +275,8 @@ impl Parser {
         }
         // "If the line starts with a U+003A COLON character (:): Ignore the line." We report it.
         if line[0] == b':' {
-            return emit(Item::Comment(decode(&line[1..]).into_owned()));
+            emit(Item::Comment(decode(&line[1..]).into_owned()));
+            return;
         }
         // "If the line contains a U+003A COLON character (:): Collect the characters on the line
         // before the first U+003A COLON character (:), and let field be that string. Collect the
@@ -309,7 +329,7 @@ impl Parser {
         }
     }
 
-    fn dispatch(&mut self, emit: &mut impl FnMut(Item)) {
+    fn dispatch(&mut self, emit: &mut impl FnMut(Item) -> Option<Event>) {
         // "1. Set the last event ID string of the event source to the value of the last event ID
         // buffer. The buffer does not get reset, so the last event ID string of the event source
         // remains set to this value until the next time it is set by the server."
@@ -339,17 +359,32 @@ impl Parser {
         // lastEventId attribute to the last event ID string of the event source."
         // "5. If the event type buffer has a value other than the empty string, change the type
         // of the newly created event to equal the value of the event type buffer."
-        let event_type = if self.event_type.is_empty() {
-            "message".to_owned()
-        } else {
-            std::mem::take(&mut self.event_type)
+        let (mut event_type, mut last_event_id) = match self.spare.take() {
+            Some(e) => (e.event_type, e.last_event_id),
+            None => (String::new(), String::new()),
         };
+        if self.event_type.is_empty() {
+            event_type.push_str("message");
+        } else {
+            event_type = std::mem::take(&mut self.event_type);
+        }
+        last_event_id.clone_from(&self.last_event_id);
         // "6. Set the data buffer and the event type buffer to the empty string."
-        emit(Item::Event(Event {
+        let back = emit(Item::Event(Event {
             event_type,
             data,
-            last_event_id: self.last_event_id.clone(),
+            last_event_id,
         }));
+        if let Some(mut back) = back {
+            // The data buffer is empty here: the next event's data goes into the old one's,
+            // unless that one is large (a rare big event should not pin its memory).
+            if back.data.capacity() <= RECYCLED_DATA_CAPACITY {
+                back.data.clear();
+                self.data = std::mem::take(&mut back.data);
+            }
+            back.event_type.clear();
+            self.spare = Some(back);
+        }
     }
 }
 

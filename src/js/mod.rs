@@ -224,6 +224,14 @@ impl TypedEventSource {
             url,
             with_credentials: parsed.with_credentials,
         };
+        {
+            let weak = weak.clone();
+            me.source.on_sink(move |e| {
+                if let Some(f) = weak.upgrade() {
+                    f.event(e)
+                }
+            });
+        }
         me.source
             .on_flush(move || weak.upgrade().is_some_and(|f| f.flush()));
         me.deliver("message");

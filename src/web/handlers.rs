@@ -13,6 +13,9 @@ use crate::core::parser::Event;
 type Callback<T> = Rc<RefCell<dyn FnMut(&T)>>;
 /// The callbacks of one event type.
 type EventList = Rc<Vec<Callback<Event>>>;
+/// The JS facade's copy of each parsed event.
+#[cfg(feature = "js")]
+type Sink = Rc<dyn Fn(&Event)>;
 
 /// Decodes an event's data as JSON into `T`; a failure keeps the event's type and raw data.
 pub fn decode<T: DeserializeOwned>(event: &Event) -> Result<T, Error> {
@@ -35,6 +38,10 @@ pub(crate) struct Handlers {
     /// Called when the pump has run out of outputs (the JS facade hands its batch of events
     /// over then); returns whether it delivered anything.
     flush: RefCell<Option<Rc<dyn Fn() -> bool>>>,
+    /// The JS facade's copy of each event the fetch transport parses, taken while the machine
+    /// is borrowed (see `Machine::handle_bytes_into`); `flush` then delivers them.
+    #[cfg(feature = "js")]
+    sink: RefCell<Option<Sink>>,
 }
 
 impl Handlers {
@@ -66,6 +73,16 @@ impl Handlers {
     #[cfg(feature = "js")]
     pub(crate) fn on_flush(&self, f: impl Fn() -> bool + 'static) {
         *self.flush.borrow_mut() = Some(Rc::new(f));
+    }
+
+    #[cfg(feature = "js")]
+    pub(crate) fn on_sink(&self, f: impl Fn(&Event) + 'static) {
+        *self.sink.borrow_mut() = Some(Rc::new(f));
+    }
+
+    #[cfg(feature = "js")]
+    pub(crate) fn sink(&self) -> Option<Sink> {
+        self.sink.borrow().clone()
     }
 
     pub(crate) fn flush(&self) -> bool {
@@ -115,6 +132,8 @@ impl Handlers {
         self.states.borrow_mut().clear();
         self.errors.borrow_mut().clear();
         self.flush.borrow_mut().take();
+        #[cfg(feature = "js")]
+        self.sink.borrow_mut().take();
     }
 }
 

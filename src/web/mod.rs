@@ -487,6 +487,13 @@ impl EventSource {
         self.shared.handlers.on_flush(f);
     }
 
+    /// For the JS facade: takes a copy of each event the fetch transport parses, as it is
+    /// parsed (see `Machine::handle_bytes_into`); `on_flush` then delivers the copies.
+    #[cfg(feature = "js")]
+    pub(crate) fn on_sink(&self, f: impl Fn(&Event) + 'static) {
+        self.shared.handlers.on_sink(f);
+    }
+
     /// For the JS facade: where the next connection resumes.
     #[cfg(feature = "js")]
     pub(crate) fn resume_after(&self, id: &str) {
