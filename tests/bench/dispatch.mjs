@@ -3,13 +3,13 @@
 // about 100 bytes as fast as it can; each variant's time runs until the N-th event is handled.
 //
 // env: SERVER (serves /pkg/typed_eventsource.js and /pkg/dispatch/dispatch_bench.js), CHROMIUM,
-//      EVENTS (default 100000), RUNS (default 11), ONLY (variant letters to run, e.g. "ef";
+//      EVENTS (default 100000), RUNS (default 15), ONLY (variant letters to run, e.g. "ef";
 //      default all, and then memory and recovery too)
 import { launch } from "../e2e/chromium.mjs";
 
 const SERVER = process.env.SERVER;
 const N = Number(process.env.EVENTS ?? 100_000);
-const RUNS = Number(process.env.RUNS ?? 11);
+const RUNS = Number(process.env.RUNS ?? 15);
 const ONLY = process.env.ONLY ?? "";
 
 // Each variant runs in the page: (url, n) => milliseconds. Each checks that it saw every
@@ -207,11 +207,23 @@ try {
       await page.close();
     }
   }
+  // Ratios are paired: run i of a variant against run i of (a) and of (e), which ran minutes
+  // apart at most, so that a slow spell cancels out; the median of those ratios is reported.
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const base = (letter) => chosen.find(([name]) => name[0] === letter)?.[0];
+  const paired = (name, letter) => {
+    const b = base(letter);
+    return b ? median(times[name].map((t, i) => times[b][i] / t)) : undefined;
+  };
   for (const [name] of chosen) {
-    const t = times[name].sort((x, y) => x - y);
-    const median = t[Math.floor(t.length / 2)];
-    results[name] = { ms: median, events_per_s: N / (median / 1000), runs: t };
-    process.stderr.write(`    ${name}: ${Math.round(N / (median / 1000))} events/s\n`);
+    const ms = median(times[name]);
+    results[name] = {
+      ms, events_per_s: N / (ms / 1000), runs: times[name],
+      vs_a: paired(name, "a"), vs_e: paired(name, "e"),
+    };
+    const vs = ["a", "e"].filter((l) => results[name][`vs_${l}`] !== undefined)
+      .map((l) => `${results[name][`vs_${l}`].toFixed(2)}x (${l})`).join(", ");
+    process.stderr.write(`    ${name}: ${Math.round(N / (ms / 1000))} events/s ${vs}\n`);
   }
   if (!ONLY) {
     results.sizeApps = await sizeApps();

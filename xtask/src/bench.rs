@@ -140,7 +140,7 @@ fn dispatch(smoke: bool) -> Result<Value> {
     let (events, runs) = if smoke {
         ("2000", "1")
     } else {
-        ("100000", "11")
+        ("100000", "15")
     };
     let out = command("node")
         .arg("tests/bench/dispatch.mjs")
@@ -257,26 +257,27 @@ fn copy_dir(from: &Path, to: &Path) -> Result {
 
 fn dispatch_table(results: &Value) -> Result<String> {
     let all = results["results"].as_object().ok_or("no results")?;
-    let rate = |prefix: &str| {
-        all.iter()
-            .find(|(k, _)| k.starts_with(prefix))
-            .and_then(|(_, v)| v["events_per_s"].as_f64())
-    };
-    let (a, e) = (rate("a:"), rate("e:"));
     let mut s = format!(
-        "{} events of about 100 bytes, median of {} runs; the spread is the middle half of the runs.\n\n\
+        "{} events of about 100 bytes, median of {} runs; the spread is the middle half of the runs. \
+         A ratio is the median of the per-run ratios: each run of a variant against the same run \
+         of (a) or (e) (each run goes through the variants in turn).\n\n\
          | variant | events/s | spread | vs (a) | vs (e) |\n|---|---:|---:|---:|---:|\n",
         results["events"], results["runs"]
     );
     let events = results["events"].as_f64().unwrap_or(0.0);
     for (name, v) in all.iter().filter(|(_, v)| v.get("events_per_s").is_some()) {
         let r = v["events_per_s"].as_f64().unwrap_or(0.0);
-        let vs = |base: Option<f64>| base.map_or(String::new(), |b| format!("{:.2}×", r / b));
+        let vs = |key: &str| {
+            v[key]
+                .as_f64()
+                .map_or(String::new(), |x| format!("{x:.2}×"))
+        };
         // Run times in ms, sorted: the quartiles as events/s, slowest first.
-        let runs: Vec<f64> = v["runs"]
+        let mut runs: Vec<f64> = v["runs"]
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_f64).collect())
             .unwrap_or_default();
+        runs.sort_by(f64::total_cmp);
         let spread = match runs.len() {
             0 => String::new(),
             n => format!(
@@ -287,8 +288,8 @@ fn dispatch_table(results: &Value) -> Result<String> {
         };
         s.push_str(&format!(
             "| {name} | {r:.0} | {spread} | {} | {} |\n",
-            vs(a),
-            vs(e)
+            vs("vs_a"),
+            vs("vs_e")
         ));
     }
     let m = &all["memory"];
