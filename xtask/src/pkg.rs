@@ -62,7 +62,7 @@ pub fn pkg() -> Result {
         .map_err(|e| e.to_string())?
         .len();
     let table = format!(
-        "| npm package wasm (`js` feature, wasm-opt -Oz) | {:.1} KB | {:.1} KB |\n",
+        "| npm package wasm (features `js` and `talc`, wasm-opt -Oz) | {:.1} KB | {:.1} KB |\n",
         raw as f64 / 1000.0,
         gz as f64 / 1000.0
     );
