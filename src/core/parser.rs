@@ -377,10 +377,11 @@ impl Parser {
         }));
         if let Some(mut back) = back {
             // The data buffer is empty here: the next event's data goes into the old one's,
-            // unless that one is large (a rare big event should not pin its memory).
-            if back.data.capacity() <= RECYCLED_DATA_CAPACITY {
-                back.data.clear();
-                self.data = std::mem::take(&mut back.data);
+            // unless that one is large (freed now: a rare big event should not pin its memory).
+            let mut data = std::mem::take(&mut back.data);
+            if data.capacity() <= RECYCLED_DATA_CAPACITY {
+                data.clear();
+                self.data = data;
             }
             back.event_type.clear();
             self.spare = Some(back);
@@ -397,5 +398,38 @@ fn decode(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `stream`, handing every event back, and returns the events.
+    fn recycle_all(p: &mut Parser, stream: &[u8]) -> Vec<Event> {
+        let mut got = Vec::new();
+        p.feed_recycling(stream, |item| match item {
+            Item::Event(e) => {
+                got.push(e.clone());
+                Some(e)
+            }
+            _ => None,
+        });
+        got
+    }
+
+    #[test]
+    fn recycling_keeps_a_small_data_buffer_and_frees_a_large_one() {
+        let mut p = Parser::default();
+        recycle_all(&mut p, b"data: small\n\n");
+        assert!(p.data.capacity() > 0, "the small buffer is reused");
+        let big = format!("data: {}\n\n", "x".repeat(RECYCLED_DATA_CAPACITY + 1));
+        let got = recycle_all(&mut p, big.as_bytes());
+        assert_eq!(got[0].data.len(), RECYCLED_DATA_CAPACITY + 1);
+        let held = p.data.capacity() + p.spare.as_ref().map_or(0, |e| e.data.capacity());
+        assert!(
+            held <= RECYCLED_DATA_CAPACITY,
+            "{held} bytes held after a large event"
+        );
     }
 }
