@@ -324,9 +324,7 @@ impl Machine {
     pub fn poll(&mut self) -> Option<Output> {
         let output = self.outputs.pop_front();
         if let Some(Output::Event(e)) = &output {
-            if self.delivered_id != e.last_event_id {
-                self.delivered_id.clone_from(&e.last_event_id);
-            }
+            delivered(&mut self.delivered_id, e);
         }
         output
     }
@@ -435,9 +433,7 @@ impl Machine {
                 Item::Event(e) => match sink.as_mut() {
                     Some(sink) => {
                         sink(&e);
-                        if *delivered_id != e.last_event_id {
-                            delivered_id.clone_from(&e.last_event_id);
-                        }
+                        delivered(delivered_id, &e);
                         return Some(e);
                     }
                     None => outputs.push_back(Output::Event(e)),
@@ -660,6 +656,14 @@ impl Machine {
             attempt: self.attempt,
             delay,
         });
+    }
+}
+
+/// Records `e` as the last event delivered, which a `close()` that drops queued events
+/// resumes after.
+fn delivered(delivered_id: &mut String, e: &Event) {
+    if *delivered_id != e.last_event_id {
+        delivered_id.clone_from(&e.last_event_id);
     }
 }
 
