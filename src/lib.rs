@@ -73,8 +73,8 @@
 //! - Features `eventsource` and `fetch` (both on by default): the two transports; an app that
 //!   uses one can turn the other off to leave its code out of the wasm.
 //! - Feature `talc`: [talc](https://docs.rs/talc) as the global allocator on wasm32, in place
-//!   of the standard library's dlmalloc (smaller and quicker; the npm package uses it). Leave it
-//!   off in an app that sets a global allocator of its own.
+//!   of the standard library's dlmalloc (about 2 KB smaller gzipped; the npm package uses
+//!   it). Leave it off in an app that sets a global allocator of its own.
 #![deny(missing_docs)]
 
 #[cfg(not(any(feature = "eventsource", feature = "fetch")))]
