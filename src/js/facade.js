@@ -91,16 +91,18 @@ export class Dispatcher {
 
   event(type, data) {
     const listeners = this.listeners.get(type);
-    const onmessage = type === "message" ? this.onmessage : null;
+    // As on EventSource, `onmessage`, `onopen` and `onerror` are listeners for their type, so
+    // a server's events named `open` or `error` reach them too, as MessageEvents.
+    const attribute = type === "message" ? this.onmessage : type === "open" ? this.onopen : type === "error" ? this.onerror : null;
     const handlers = this.handlers.get(type);
     // A MessageEvent costs more than the rest of the dispatch: it is built only for whoever can
     // receive it, which an on() handler declaring exactly one parameter cannot.
     let event = null;
-    if (listeners?.length || onmessage) {
+    if (listeners?.length || attribute) {
       event = this.messageEvent(type, data);
       // Copies: a listener may add or remove listeners while they run.
       if (listeners) for (const f of listeners.slice()) call(f, event);
-      if (onmessage) call(onmessage, event);
+      if (attribute) call(attribute, event);
     }
     if (!handlers?.length) return;
     let value;

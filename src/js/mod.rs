@@ -259,9 +259,9 @@ impl TypedEventSource {
     #[wasm_bindgen(js_name = addEventListener)]
     pub fn add_event_listener(&self, event_type: &str, listener: Option<Function>) {
         if let Some(f) = listener {
-            if !matches!(event_type, "open" | "error") {
-                self.deliver(event_type);
-            }
+            // For `open` and `error` too: a server's events of those names reach their
+            // listeners, besides the stream's own open and errors.
+            self.deliver(event_type);
             self.facade.js.add_listener(event_type, &f);
         }
     }
@@ -295,6 +295,9 @@ impl TypedEventSource {
     /// `EventSource.onopen`
     #[wasm_bindgen(setter)]
     pub fn set_onopen(&self, f: Option<Function>) {
+        if f.is_some() {
+            self.deliver("open");
+        }
         self.facade.js.set_onopen(f);
     }
     /// `EventSource.onmessage`
@@ -307,7 +310,8 @@ impl TypedEventSource {
     pub fn set_onmessage(&self, f: Option<Function>) {
         self.facade.js.set_onmessage(f);
     }
-    /// `EventSource.onerror`: an `ErrorEvent` whose `error` is a `TypedEventSourceError`.
+    /// `EventSource.onerror`: an `ErrorEvent` whose `error` is a `TypedEventSourceError`, or
+    /// a server's event named `error`.
     #[wasm_bindgen(getter)]
     pub fn onerror(&self) -> Option<Function> {
         self.facade.js.onerror()
@@ -315,6 +319,9 @@ impl TypedEventSource {
     /// `EventSource.onerror`
     #[wasm_bindgen(setter)]
     pub fn set_onerror(&self, f: Option<Function>) {
+        if f.is_some() {
+            self.deliver("error");
+        }
         self.facade.js.set_onerror(f);
     }
     /// Called with `{ state, attempt, delay, reason? }` on every state change.

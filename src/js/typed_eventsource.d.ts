@@ -121,12 +121,16 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   readonly withCredentials: boolean;
   readonly lastEventId: string;
   readonly state: ConnectionState;
+  /**
+   * As on `EventSource`, `onopen` and `onerror` (and their listeners) also receive the
+   * server's own events named `open` or `error`, as `MessageEvent`s.
+   */
   onopen: ((event: Event) => void) | null;
   onmessage: ((event: MessageEvent<string>) => void) | null;
-  onerror: ((event: TypedEventSourceErrorEvent) => void) | null;
+  onerror: ((event: TypedEventSourceErrorEvent | MessageEvent<string>) => void) | null;
   onstatechange: ((state: ConnectionState) => void) | null;
   addEventListener(type: "open", listener: (event: Event) => void): void;
-  addEventListener(type: "error", listener: (event: TypedEventSourceErrorEvent) => void): void;
+  addEventListener(type: "error", listener: (event: TypedEventSourceErrorEvent | MessageEvent<string>) => void): void;
   addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
   removeEventListener(type: string, listener: (event: any) => void): void;
   /**

@@ -78,6 +78,53 @@ test("code written for EventSource works unchanged", async () => {
   assert.equal(r.withCredentials, false);
 });
 
+test("a server's events named open and error reach onopen, onerror and their listeners, as on EventSource", async () => {
+  const r = await page.evaluate(async () => {
+    // What each receiver sees, from the browser's EventSource and from the facade on either
+    // transport, over the same stream: four events alternating `open` and `error`.
+    const record = (Source, options, how) => new Promise((resolve) => {
+      const key = `open-error-${Math.random()}`;
+      const es = new Source(`/sse?scenario=${key}&count=4&event=open,error&data=text&end=hold`, options);
+      const seen = [];
+      const note = (e) => {
+        seen.push([e.type, e.constructor.name, e.data ?? null, e.lastEventId ?? null]);
+        if (e.lastEventId === "4") { es.close(); resolve(seen); }
+      };
+      // Each way on its own: either one alone must make the source listen for these types.
+      if (how === "listeners") {
+        es.addEventListener("open", note);
+        es.addEventListener("error", note);
+      } else {
+        es.onopen = note;
+        es.onerror = note;
+      }
+      setTimeout(() => { es.close(); resolve(seen); }, 5000);
+    });
+    const r = {};
+    for (const how of ["listeners", "attributes"]) {
+      r[how] = {
+        native: await record(EventSource, undefined, how),
+        eventsource: await record(window.TES, { transport: "eventsource" }, how),
+        fetch: await record(window.TES, { transport: "fetch" }, how),
+      };
+    }
+    return r;
+  });
+  for (const how of ["listeners", "attributes"]) {
+    const { native, eventsource, fetch } = r[how];
+    // The browser's own open first, then each server event.
+    assert.deepEqual(native, [
+      ["open", "Event", null, null],
+      ["open", "MessageEvent", "event 1", "1"],
+      ["error", "MessageEvent", "event 2", "2"],
+      ["open", "MessageEvent", "event 3", "3"],
+      ["error", "MessageEvent", "event 4", "4"],
+    ], how);
+    assert.deepEqual(eventsource, native, how);
+    assert.deepEqual(fetch, native, how);
+  }
+});
+
 test("on() hands parsed JSON, and data that is not JSON arrives as a decode error", async () => {
   const r = await page.evaluate(async () => {
     const key = `json-${Math.random()}`;

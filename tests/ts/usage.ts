@@ -33,7 +33,13 @@ es.on("price", (p) => p.headline);
 // The EventSource surface.
 es.onmessage = (e) => { const d: string = e.data; void d; };
 es.onopen = () => {};
-es.onerror = (e) => { const k: TypedEventSourceError["kind"] = e.error.kind; void k; };
+es.onerror = (e) => {
+  // A server's event named `error` arrives here too, as a MessageEvent.
+  if (e instanceof ErrorEvent) { const k: TypedEventSourceError["kind"] = e.error.kind; void k; }
+  else { const d: string = e.data; void d; }
+};
+// @ts-expect-error: an `error` listener must tell a server's MessageEvent from a failure
+es.addEventListener("error", (e) => e.error.kind);
 es.addEventListener("price", (e) => { void e.lastEventId; });
 const open: boolean = es.readyState === TypedEventSource.OPEN;
 void open;
