@@ -21,22 +21,55 @@ function call(f, a, b) {
   }
 }
 
+// The listeners of one TypedEventSource: `addEventListener`'s and `on()`'s by type, in the
+// order added, and the `on...` attributes. Kept on the TypedEventSource itself (see `own`).
+const LISTENERS = Symbol("listeners");
+
 export class Dispatcher {
   constructor(origin) {
     this.origin = origin;
-    // addEventListener's listeners and on()'s handlers, by type, in the order added.
-    this.listeners = new Map();
-    this.handlers = new Map();
-    this.onopen = null;
-    this.onmessage = null;
-    this.onerror = null;
-    this.onstatechange = null;
     // Set by close(): the rest of a batch is not delivered.
     this.stopped = false;
+    // The TypedEventSource (see `own`): weakly, and strongly while its stream is not closed.
+    this.source = null;
+    this.held = null;
     // The batch being delivered, and where in it the current event's ID is.
     this.batch = null;
     this.idStart = 0;
     this.idEnd = 0;
+  }
+
+  // Wasm holds this object for as long as the TypedEventSource lives, so what this object
+  // holds strongly lives as long. The source's listeners are kept on the source, not here: a
+  // listener that refers to the source (to close it, say) would keep it alive for ever. The
+  // source itself is held here while its stream is not closed, so that, as with EventSource,
+  // an open stream that nothing else references goes on for its listeners. Once it is
+  // closed, it is held only weakly: when the page lets go of it, it is collected, and its
+  // wasm memory freed.
+  own(source) {
+    Object.defineProperty(source, LISTENERS, {
+      value: { listeners: new Map(), handlers: new Map(), onopen: null, onmessage: null, onerror: null, onstatechange: null },
+    });
+    this.source = new WeakRef(source);
+    this.held = source;
+  }
+
+  set live(live) {
+    this.held = live ? this.source?.deref() ?? null : null;
+  }
+
+  // The source's listeners; undefined before `own` and once the source is gone.
+  get all() {
+    return (this.held ?? this.source?.deref())?.[LISTENERS];
+  }
+
+  attribute(name) {
+    return this.all?.[name] ?? null;
+  }
+
+  setAttribute(name, f) {
+    const all = this.all;
+    if (all) all[name] = f;
   }
 
   add(map, type, f) {
@@ -51,10 +84,10 @@ export class Dispatcher {
     if (i >= 0) list.splice(i, 1);
   }
 
-  addListener(type, f) { this.add(this.listeners, type, f); }
-  removeListener(type, f) { this.remove(this.listeners, type, f); }
-  addHandler(type, f) { this.add(this.handlers, type, f); }
-  removeHandler(type, f) { this.remove(this.handlers, type, f); }
+  addListener(type, f) { this.add(this.all.listeners, type, f); }
+  removeListener(type, f) { this.remove(this.all.listeners, type, f); }
+  addHandler(type, f) { this.add(this.all.handlers, type, f); }
+  removeHandler(type, f) { this.remove(this.all.handlers, type, f); }
 
   // The last event ID of the event being handled, while a batch is delivered (the stream
   // itself is already past the whole batch); cut from the batch only when asked for.
@@ -65,6 +98,8 @@ export class Dispatcher {
   // `batch` holds events as `type \r id \r data \r`, repeated: none of the three can hold a
   // CR, since the stream's lines end at one.
   events(batch) {
+    const all = this.all;
+    if (!all) return;
     let type = "";
     this.batch = batch;
     try {
@@ -77,7 +112,7 @@ export class Dispatcher {
         if (a - i !== type.length || !batch.startsWith(type, i)) type = batch.slice(i, a);
         this.idStart = a + 1;
         this.idEnd = b;
-        this.event(type, batch.slice(b + 1, c));
+        this.event(all, type, batch.slice(b + 1, c));
         i = c + 1;
       }
     } finally {
@@ -89,12 +124,12 @@ export class Dispatcher {
     return new MessageEvent(type, { data, lastEventId: this.current, origin: this.origin });
   }
 
-  event(type, data) {
-    const listeners = this.listeners.get(type);
+  event(all, type, data) {
+    const listeners = all.listeners.get(type);
     // As on EventSource, `onmessage`, `onopen` and `onerror` are listeners for their type, so
     // a server's events named `open` or `error` reach them too, as MessageEvents.
-    const attribute = type === "message" ? this.onmessage : type === "open" ? this.onopen : type === "error" ? this.onerror : null;
-    const handlers = this.handlers.get(type);
+    const attribute = type === "message" ? all.onmessage : type === "open" ? all.onopen : type === "error" ? all.onerror : null;
+    const handlers = all.handlers.get(type);
     // A MessageEvent costs more than the rest of the dispatch: it is built only for whoever can
     // receive it, which an on() handler declaring exactly one parameter cannot.
     let event = null;
@@ -128,21 +163,24 @@ export class Dispatcher {
     return event;
   }
 
-  dispatch(type, event, handler) {
-    const listeners = this.listeners.get(type)?.slice() ?? [];
-    if (handler) listeners.push(handler);
+  dispatch(type, event, attribute) {
+    const all = this.all;
+    if (!all) return;
+    const listeners = all.listeners.get(type)?.slice() ?? [];
+    if (all[attribute]) listeners.push(all[attribute]);
     for (const f of listeners) call(f, event);
   }
 
   open() {
-    this.dispatch("open", new Event("open"), this.onopen);
+    this.dispatch("open", new Event("open"), "onopen");
   }
 
   error(error) {
-    this.dispatch("error", new ErrorEvent("error", { message: error.message, error }), this.onerror);
+    this.dispatch("error", new ErrorEvent("error", { message: error.message, error }), "onerror");
   }
 
   state(state) {
-    if (this.onstatechange) call(this.onstatechange, state);
+    const f = this.all?.onstatechange;
+    if (f) call(f, state);
   }
 }

@@ -45,24 +45,17 @@ extern "C" {
     fn state(this: &Dispatcher, state: &JsValue);
     #[wasm_bindgen(method, setter)]
     fn set_stopped(this: &Dispatcher, stopped: bool);
+    #[wasm_bindgen(method)]
+    fn own(this: &Dispatcher, source: &JsValue);
+    #[wasm_bindgen(method, setter)]
+    fn set_live(this: &Dispatcher, live: bool);
     #[wasm_bindgen(method, getter)]
     fn current(this: &Dispatcher) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn onopen(this: &Dispatcher) -> Option<Function>;
-    #[wasm_bindgen(method, setter)]
-    fn set_onopen(this: &Dispatcher, f: Option<Function>);
-    #[wasm_bindgen(method, getter)]
-    fn onmessage(this: &Dispatcher) -> Option<Function>;
-    #[wasm_bindgen(method, setter)]
-    fn set_onmessage(this: &Dispatcher, f: Option<Function>);
-    #[wasm_bindgen(method, getter)]
-    fn onerror(this: &Dispatcher) -> Option<Function>;
-    #[wasm_bindgen(method, setter)]
-    fn set_onerror(this: &Dispatcher, f: Option<Function>);
-    #[wasm_bindgen(method, getter)]
-    fn onstatechange(this: &Dispatcher) -> Option<Function>;
-    #[wasm_bindgen(method, setter)]
-    fn set_onstatechange(this: &Dispatcher, f: Option<Function>);
+    /// An `on...` attribute: `onopen`, `onmessage`, `onerror` or `onstatechange`.
+    #[wasm_bindgen(method)]
+    fn attribute(this: &Dispatcher, name: &str) -> Option<Function>;
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    fn set_attribute(this: &Dispatcher, name: &str, f: Option<Function>);
 }
 
 /// What the callbacks share with the object.
@@ -115,6 +108,9 @@ impl Facade {
             _ => 0,
         };
         let was = self.ready_state.replace(ready);
+        if ready == 2 {
+            self.js.set_live(false);
+        }
         if ready == 1 && was != 1 {
             self.js.open();
         }
@@ -124,6 +120,7 @@ impl Facade {
     /// Drops what is pending: nothing is delivered after `close()`.
     fn stop(&self, stopped: bool) {
         self.js.set_stopped(stopped);
+        self.js.set_live(!stopped);
         if stopped {
             self.pending.borrow_mut().clear();
         }
@@ -177,8 +174,11 @@ pub struct TypedEventSource {
 #[wasm_bindgen(js_class = TypedEventSource)]
 impl TypedEventSource {
     /// `new TypedEventSource(url, options?)`
+    ///
+    /// Returns the object wrapped for JavaScript already, so that its dispatcher can hold it
+    /// while the stream is open (see `own` in `facade.js`).
     #[wasm_bindgen(constructor)]
-    pub fn new(url: JsValue, options: JsValue) -> Result<TypedEventSource, JsValue> {
+    pub fn construct(url: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         // A string or a URL object, as `EventSource` accepts.
         let url = match url.as_string() {
             Some(s) => s,
@@ -235,6 +235,9 @@ impl TypedEventSource {
         me.source
             .on_flush(move || weak.upgrade().is_some_and(|f| f.flush()));
         me.deliver("message");
+        let facade = me.facade.clone();
+        let me = JsValue::from(me);
+        facade.js.own(&me);
         Ok(me)
     }
 
@@ -290,7 +293,7 @@ impl TypedEventSource {
     /// `EventSource.onopen`
     #[wasm_bindgen(getter)]
     pub fn onopen(&self) -> Option<Function> {
-        self.facade.js.onopen()
+        self.facade.js.attribute("onopen")
     }
     /// `EventSource.onopen`
     #[wasm_bindgen(setter)]
@@ -298,23 +301,23 @@ impl TypedEventSource {
         if f.is_some() {
             self.deliver("open");
         }
-        self.facade.js.set_onopen(f);
+        self.facade.js.set_attribute("onopen", f);
     }
     /// `EventSource.onmessage`
     #[wasm_bindgen(getter)]
     pub fn onmessage(&self) -> Option<Function> {
-        self.facade.js.onmessage()
+        self.facade.js.attribute("onmessage")
     }
     /// `EventSource.onmessage`
     #[wasm_bindgen(setter)]
     pub fn set_onmessage(&self, f: Option<Function>) {
-        self.facade.js.set_onmessage(f);
+        self.facade.js.set_attribute("onmessage", f);
     }
     /// `EventSource.onerror`: an `ErrorEvent` whose `error` is a `TypedEventSourceError`, or
     /// a server's event named `error`.
     #[wasm_bindgen(getter)]
     pub fn onerror(&self) -> Option<Function> {
-        self.facade.js.onerror()
+        self.facade.js.attribute("onerror")
     }
     /// `EventSource.onerror`
     #[wasm_bindgen(setter)]
@@ -322,17 +325,17 @@ impl TypedEventSource {
         if f.is_some() {
             self.deliver("error");
         }
-        self.facade.js.set_onerror(f);
+        self.facade.js.set_attribute("onerror", f);
     }
     /// Called with `{ state, attempt, delay, reason? }` on every state change.
     #[wasm_bindgen(getter)]
     pub fn onstatechange(&self) -> Option<Function> {
-        self.facade.js.onstatechange()
+        self.facade.js.attribute("onstatechange")
     }
     /// See the getter.
     #[wasm_bindgen(setter)]
     pub fn set_onstatechange(&self, f: Option<Function>) {
-        self.facade.js.set_onstatechange(f);
+        self.facade.js.set_attribute("onstatechange", f);
     }
 
     /// `EventSource.readyState`: 0 connecting (or waiting to reconnect), 1 open, 2 closed.

@@ -145,6 +145,10 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   close(): void;
   /** Opens a closed stream again, resuming after `lastEventId`. */
   reopen(): void;
-  /** Frees the stream's memory at once (after `close()`). */
+  /**
+   * Closes the stream and frees its wasm memory at once. Not needed: as with `EventSource`, a
+   * stream that nothing references goes on while it is open, and once closed it is
+   * garbage-collected, its memory with it.
+   */
   free(): void;
 }

@@ -125,6 +125,54 @@ test("a server's events named open and error reach onopen, onerror and their lis
   }
 });
 
+test("an open stream that nothing references goes on, as EventSource does, and is collected once closed", async () => {
+  const cdp = await page.context().newCDPSession(page);
+  const gc = async () => {
+    for (let i = 0; i < 3; i++) {
+      await cdp.send("HeapProfiler.collectGarbage");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await page.evaluate(() => {
+    window.gcSeen = { eventsource: [], fetch: [], "close()": [] };
+    window.gcClosed = [];
+    window.gcCollected = [];
+    // Kept on window: a registry that is itself collected never calls back.
+    const registry = window.gcRegistry = new FinalizationRegistry((t) => window.gcCollected.push(t));
+    for (const name of Object.keys(window.gcSeen)) {
+      // Twenty events, then a clean end; the reconnect gets 204 and the stream closes (the
+      // EventSource transport cannot see the status: it closes after its last attempt). The
+      // third closes itself from a listener that refers to it.
+      const key = `gc-${Math.random()}`;
+      const transport = name === "eventsource" ? "eventsource" : "fetch";
+      const es = new window.TES(`/sse?scenario=${key}&total=20&interval_ms=25&end=close`, {
+        transport, lastEventIdParam: "lastEventId", backoff: { initialDelay: 10, maxAttempts: 2 },
+      });
+      es.onmessage = (e) => {
+        window.gcSeen[name].push(Number(e.lastEventId));
+        if (name === "close()" && e.lastEventId === "3") es.close();
+      };
+      es.onstatechange = (s) => { if (s.state === "closed") window.gcClosed.push(name); };
+      registry.register(es, name);
+      // Nothing else keeps `es` once this function returns.
+    }
+  });
+  await page.waitForFunction(() => window.gcSeen.eventsource.length > 0 && window.gcSeen.fetch.length > 0);
+  // Collections while the streams are open do not end them.
+  await gc();
+  await page.waitForFunction(() => window.gcClosed.length === 3, null, { timeout: 10_000 }).catch(() => {});
+  const open = await page.evaluate(() => ({ seen: window.gcSeen, closed: window.gcClosed.slice().sort(), collected: window.gcCollected.slice() }));
+  const all = Array.from({ length: 20 }, (_, i) => i + 1);
+  assert.deepEqual(open.seen, { eventsource: all, fetch: all, "close()": [1, 2, 3] });
+  assert.deepEqual(open.closed, ["close()", "eventsource", "fetch"]);
+  // Closed, they are collected (and their wasm memory freed) without free().
+  for (let i = 0; i < 20; i++) {
+    await gc();
+    if (await page.evaluate(() => window.gcCollected.length === 3)) break;
+  }
+  assert.deepEqual(await page.evaluate(() => window.gcCollected.slice().sort()), ["close()", "eventsource", "fetch"]);
+});
+
 test("on() hands parsed JSON, and data that is not JSON arrives as a decode error", async () => {
   const r = await page.evaluate(async () => {
     const key = `json-${Math.random()}`;
