@@ -308,6 +308,11 @@ fn dispatch_table(results: &Value) -> Result<String> {
             "afterCycles",
         ),
         ("after 10,000 more", "afterMoreCycles"),
+        (
+            "after 20,000 cycles closed and let go, without `free()`",
+            "afterDroppedCycles",
+        ),
+        ("after 10,000 more of those", "afterMoreDroppedCycles"),
         ("after 1,000 forced reconnections", "afterReconnects"),
     ] {
         s.push_str(&format!(
