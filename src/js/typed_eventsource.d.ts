@@ -109,6 +109,9 @@ export interface TypedEventSourceErrorEvent extends ErrorEvent {
 /**
  * A drop-in, typed `EventSource`. `Events` maps event types to the JSON their data holds:
  * `new TypedEventSource<{ price: Price }>(url).on("price", p => p.symbol)`.
+ *
+ * Wrap it rather than subclass it: the constructor returns the object its stream keeps alive
+ * while open, which a subclass's prototype is not on.
  */
 export class TypedEventSource<Events extends Record<string, unknown> = Record<string, unknown>> {
   constructor(url: string | URL, options?: TypedEventSourceInit);
