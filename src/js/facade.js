@@ -21,9 +21,32 @@ function call(f, a, b) {
   }
 }
 
+// Calls an `addEventListener` listener or an `on...` attribute as EventTarget does: a function
+// with `this` the source, an object through its `handleEvent`.
+function invoke(f, source, event) {
+  try {
+    if (typeof f === "function") f.call(source, event);
+    else f.handleEvent(event);
+  } catch (e) {
+    console.error(e);
+  }
+}
+
+// The capture flag of `addEventListener`'s third argument: a listener is the same listener
+// only with the same flag.
+function capture(options) {
+  return typeof options === "object" && options !== null ? !!options.capture : !!options;
+}
+
 // The listeners of one TypedEventSource: `addEventListener`'s and `on()`'s by type, in the
 // order added, and the `on...` attributes. Kept on the TypedEventSource itself (see `own`).
 const LISTENERS = Symbol("listeners");
+
+// As on EventSource, `onmessage`, `onopen` and `onerror` are listeners for their type, so a
+// server's events named `open` or `error` reach them too, as MessageEvents.
+function attributeOf(all, type) {
+  return type === "message" ? all.onmessage : type === "open" ? all.onopen : type === "error" ? all.onerror : null;
+}
 
 export class Dispatcher {
   constructor(origin) {
@@ -72,22 +95,67 @@ export class Dispatcher {
     if (all) all[name] = f;
   }
 
-  add(map, type, f) {
+  addHandler(type, f) {
+    const map = this.all.handlers;
     const list = map.get(type);
     if (!list) map.set(type, [f]);
     else if (!list.includes(f)) list.push(f);
   }
 
-  remove(map, type, f) {
-    const list = map.get(type);
+  removeHandler(type, f) {
+    const list = this.all.handlers.get(type);
     const i = list ? list.indexOf(f) : -1;
     if (i >= 0) list.splice(i, 1);
   }
 
-  addListener(type, f) { this.add(this.all.listeners, type, f); }
-  removeListener(type, f) { this.remove(this.all.listeners, type, f); }
-  addHandler(type, f) { this.add(this.all.handlers, type, f); }
-  removeHandler(type, f) { this.remove(this.all.handlers, type, f); }
+  // `addEventListener(type, listener, options)` as EventTarget takes it: a function or an
+  // object with `handleEvent`; `capture`, `once` and `signal`; a listener already added with
+  // the same capture flag is not added again.
+  addListener(type, f, options) {
+    const { signal, once } = typeof options === "object" && options !== null ? options : {};
+    if (signal?.aborted) return;
+    const map = this.all.listeners;
+    let list = map.get(type);
+    if (!list) map.set(type, (list = []));
+    const entry = { f, capture: capture(options), once: !!once, removed: false };
+    if (list.some((l) => l.f === f && l.capture === entry.capture)) return;
+    list.push(entry);
+    signal?.addEventListener("abort", () => this.drop(list, entry), { once: true });
+  }
+
+  removeListener(type, f, options) {
+    const list = this.all.listeners.get(type);
+    const entry = list?.find((l) => l.f === f && l.capture === capture(options));
+    if (entry) this.drop(list, entry);
+  }
+
+  drop(list, entry) {
+    entry.removed = true;
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  // Calls the listeners of one event, then the `on...` attribute for its type if any, as
+  // EventTarget does: in the order added, on a copy of the list (a listener may add others),
+  // skipping any removed meanwhile, and a `once` listener removed before it is called.
+  fire(list, attribute, event) {
+    const source = this.held ?? this.source?.deref();
+    if (list?.length) {
+      for (const l of list.slice()) {
+        if (l.removed) continue;
+        if (l.once) this.drop(list, l);
+        invoke(l.f, source, event);
+      }
+    }
+    if (attribute) invoke(attribute, source, event);
+  }
+
+  // `dispatchEvent`: to the listeners and attribute of `event.type`, not to on()'s handlers.
+  dispatchEvent(event) {
+    const all = this.all;
+    if (all) this.fire(all.listeners.get(event.type), attributeOf(all, event.type), event);
+    return !event.defaultPrevented;
+  }
 
   // The last event ID of the event being handled, while a batch is delivered (the stream
   // itself is already past the whole batch); cut from the batch only when asked for.
@@ -126,18 +194,14 @@ export class Dispatcher {
 
   event(all, type, data) {
     const listeners = all.listeners.get(type);
-    // As on EventSource, `onmessage`, `onopen` and `onerror` are listeners for their type, so
-    // a server's events named `open` or `error` reach them too, as MessageEvents.
-    const attribute = type === "message" ? all.onmessage : type === "open" ? all.onopen : type === "error" ? all.onerror : null;
+    const attribute = attributeOf(all, type);
     const handlers = all.handlers.get(type);
     // A MessageEvent costs more than the rest of the dispatch: it is built only for whoever can
     // receive it, which an on() handler declaring exactly one parameter cannot.
     let event = null;
     if (listeners?.length || attribute) {
       event = this.messageEvent(type, data);
-      // Copies: a listener may add or remove listeners while they run.
-      if (listeners) for (const f of listeners.slice()) call(f, event);
-      if (attribute) call(attribute, event);
+      this.fire(listeners, attribute, event);
     }
     if (!handlers?.length) return;
     let value;
@@ -163,20 +227,12 @@ export class Dispatcher {
     return event;
   }
 
-  dispatch(type, event, attribute) {
-    const all = this.all;
-    if (!all) return;
-    const listeners = all.listeners.get(type)?.slice() ?? [];
-    if (all[attribute]) listeners.push(all[attribute]);
-    for (const f of listeners) call(f, event);
-  }
-
   open() {
-    this.dispatch("open", new Event("open"), "onopen");
+    this.dispatchEvent(new Event("open"));
   }
 
   error(error) {
-    this.dispatch("error", new ErrorEvent("error", { message: error.message, error }), "onerror");
+    this.dispatchEvent(new ErrorEvent("error", { message: error.message, error }));
   }
 
   state(state) {

@@ -28,9 +28,11 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new(origin: &str) -> Dispatcher;
     #[wasm_bindgen(method, js_name = addListener)]
-    fn add_listener(this: &Dispatcher, event_type: &str, f: &Function);
+    fn add_listener(this: &Dispatcher, event_type: &str, f: &JsValue, options: &JsValue);
     #[wasm_bindgen(method, js_name = removeListener)]
-    fn remove_listener(this: &Dispatcher, event_type: &str, f: &Function);
+    fn remove_listener(this: &Dispatcher, event_type: &str, f: &JsValue, options: &JsValue);
+    #[wasm_bindgen(method, js_name = dispatchEvent)]
+    fn dispatch_event(this: &Dispatcher, event: &JsValue) -> bool;
     #[wasm_bindgen(method, js_name = addHandler)]
     fn add_handler(this: &Dispatcher, event_type: &str, f: &Function);
     #[wasm_bindgen(method, js_name = removeHandler)]
@@ -258,23 +260,32 @@ impl TypedEventSource {
         });
     }
 
-    /// Like `EventTarget.addEventListener`: `open`, `error`, `message` or any event type.
+    /// `EventTarget.addEventListener`: `open`, `error`, `message` or any event type; a function
+    /// or an object with `handleEvent`; options `capture`, `once` and `signal`.
     #[wasm_bindgen(js_name = addEventListener)]
-    pub fn add_event_listener(&self, event_type: &str, listener: Option<Function>) {
-        if let Some(f) = listener {
-            // For `open` and `error` too: a server's events of those names reach their
-            // listeners, besides the stream's own open and errors.
-            self.deliver(event_type);
-            self.facade.js.add_listener(event_type, &f);
+    pub fn add_event_listener(&self, event_type: &str, listener: JsValue, options: JsValue) {
+        if listener.is_null() || listener.is_undefined() {
+            return;
         }
+        // For `open` and `error` too: a server's events of those names reach their listeners,
+        // besides the stream's own open and errors.
+        self.deliver(event_type);
+        self.facade.js.add_listener(event_type, &listener, &options);
     }
 
-    /// Like `EventTarget.removeEventListener`.
+    /// `EventTarget.removeEventListener`.
     #[wasm_bindgen(js_name = removeEventListener)]
-    pub fn remove_event_listener(&self, event_type: &str, listener: Option<Function>) {
-        if let Some(f) = listener {
-            self.facade.js.remove_listener(event_type, &f);
-        }
+    pub fn remove_event_listener(&self, event_type: &str, listener: JsValue, options: JsValue) {
+        self.facade
+            .js
+            .remove_listener(event_type, &listener, &options);
+    }
+
+    /// `EventTarget.dispatchEvent`: `event` goes to the listeners and `on...` attribute of its
+    /// type (not to `on()`'s handlers, which take the stream's JSON).
+    #[wasm_bindgen(js_name = dispatchEvent)]
+    pub fn dispatch_event(&self, event: JsValue) -> bool {
+        self.facade.js.dispatch_event(&event)
     }
 
     /// Calls `handler(data, event)` with each event of `type`, its data parsed with

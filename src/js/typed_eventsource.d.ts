@@ -101,6 +101,9 @@ export interface TypedEventSourceInit {
   pauseWhenHidden?: boolean;
 }
 
+/** A listener as `addEventListener` takes it; a function is called with `this` the source. */
+export type SourceListener<S, E> = ((this: S, event: E) => void) | { handleEvent(event: E): void };
+
 /** An error event: `error` is the cause. */
 export interface TypedEventSourceErrorEvent extends ErrorEvent {
   readonly error: TypedEventSourceError;
@@ -132,10 +135,13 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   onmessage: ((event: MessageEvent<string>) => void) | null;
   onerror: ((event: TypedEventSourceErrorEvent | MessageEvent<string>) => void) | null;
   onstatechange: ((state: ConnectionState) => void) | null;
-  addEventListener(type: "open", listener: (event: Event) => void): void;
-  addEventListener(type: "error", listener: (event: TypedEventSourceErrorEvent | MessageEvent<string>) => void): void;
-  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
-  removeEventListener(type: string, listener: (event: any) => void): void;
+  /** As on `EventTarget`: a function or an object with `handleEvent`; `capture`, `once`, `signal`. */
+  addEventListener(type: "open", listener: SourceListener<this, Event>, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: "error", listener: SourceListener<this, TypedEventSourceErrorEvent | MessageEvent<string>>, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: SourceListener<this, MessageEvent<string>>, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener(type: string, listener: SourceListener<this, any>, options?: boolean | EventListenerOptions): void;
+  /** Calls the listeners and `on...` attribute of `event.type` (not `on()`'s handlers). */
+  dispatchEvent(event: Event): boolean;
   /**
    * Calls `handler` with each event of `type`, its data parsed as JSON. The `MessageEvent` is
    * built only for a handler that can receive it: one declaring exactly one parameter,

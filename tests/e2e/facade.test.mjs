@@ -78,6 +78,60 @@ test("code written for EventSource works unchanged", async () => {
   assert.equal(r.withCredentials, false);
 });
 
+test("addEventListener takes what EventTarget takes: listener objects, capture, once, signal", async () => {
+  const r = await page.evaluate(async () => {
+    // The same listeners on the browser's EventSource and on the facade over either transport:
+    // what each is called with, in order, over three events and one dispatched by hand.
+    const record = (Source, options) => new Promise((resolve) => {
+      const es = new Source(`/sse?scenario=listeners-${Math.random()}&count=3&data=text&end=hold`, options);
+      const seen = [];
+      const note = (who) => (e) => seen.push([e.data, who]);
+      es.addEventListener("message", note("once"), { once: true });
+      es.addEventListener("message", { handleEvent: note("object") });
+      const both = note("capture and not");
+      es.addEventListener("message", both);
+      es.addEventListener("message", both, true);
+      const dup = note("added twice");
+      es.addEventListener("message", dup);
+      es.addEventListener("message", dup, { capture: false });
+      const abort = new AbortController();
+      es.addEventListener("message", note("until aborted"), { signal: abort.signal });
+      const aborted = new AbortController();
+      aborted.abort();
+      es.addEventListener("message", note("aborted before"), { signal: aborted.signal });
+      let later;
+      es.addEventListener("message", function (e) {
+        seen.push([e.data, this === es ? "this is the source" : "this is not the source"]);
+        if (e.data === "event 1") {
+          es.removeEventListener("message", both, true);
+          es.removeEventListener("message", later);
+          abort.abort();
+        }
+        if (e.data === "event 3") {
+          seen.push(["dispatched", es.dispatchEvent(new MessageEvent("message", { data: "by hand" }))]);
+          es.close();
+          resolve(seen);
+        }
+      });
+      later = note("removed by an earlier one");
+      es.addEventListener("message", later);
+      setTimeout(() => { es.close(); resolve(seen); }, 5000);
+    });
+    return {
+      native: await record(EventSource),
+      eventsource: await record(window.TES, { transport: "eventsource" }),
+      fetch: await record(window.TES, { transport: "fetch" }),
+    };
+  });
+  assert.deepEqual(r.native.slice(0, 7), [
+    ["event 1", "once"], ["event 1", "object"], ["event 1", "capture and not"], ["event 1", "capture and not"],
+    ["event 1", "added twice"], ["event 1", "until aborted"], ["event 1", "this is the source"],
+  ]);
+  assert.ok(r.native.some(([d]) => d === "by hand"));
+  assert.deepEqual(r.eventsource, r.native);
+  assert.deepEqual(r.fetch, r.native);
+});
+
 test("a server's events named open and error reach onopen, onerror and their listeners, as on EventSource", async () => {
   const r = await page.evaluate(async () => {
     // What each receiver sees, from the browser's EventSource and from the facade on either

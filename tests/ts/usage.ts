@@ -41,6 +41,13 @@ es.onerror = (e) => {
 // @ts-expect-error: an `error` listener must tell a server's MessageEvent from a failure
 es.addEventListener("error", (e) => e.error.kind);
 es.addEventListener("price", (e) => { void e.lastEventId; });
+const controller = new AbortController();
+es.addEventListener("news", { handleEvent: (e) => { const d: string = e.data; void d; } }, { once: true, signal: controller.signal });
+es.removeEventListener("news", () => {}, true);
+const delivered: boolean = es.dispatchEvent(new MessageEvent("news", { data: "{}" }));
+void delivered;
+// @ts-expect-error: a listener object needs handleEvent
+es.addEventListener("news", { handle: () => {} });
 const open: boolean = es.readyState === TypedEventSource.OPEN;
 void open;
 es.onstatechange = (s: ConnectionState) => {
