@@ -419,6 +419,24 @@ impl TypedEventSource {
     pub fn closed() -> u16 {
         2
     }
+
+    /// `EventSource.prototype.CONNECTING`: the constants are on instances too.
+    #[wasm_bindgen(getter = CONNECTING)]
+    pub fn connecting_of(&self) -> u16 {
+        0
+    }
+
+    /// `EventSource.prototype.OPEN`
+    #[wasm_bindgen(getter = OPEN)]
+    pub fn open_of(&self) -> u16 {
+        1
+    }
+
+    /// `EventSource.prototype.CLOSED`
+    #[wasm_bindgen(getter = CLOSED)]
+    pub fn closed_of(&self) -> u16 {
+        2
+    }
 }
 
 impl Drop for TypedEventSource {

@@ -121,6 +121,9 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
   static readonly CLOSED: 2;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSED: 2;
   /** 0 connecting (or waiting to reconnect), 1 open, 2 closed. */
   readonly readyState: 0 | 1 | 2;
   readonly url: string;

@@ -49,6 +49,8 @@ void delivered;
 // @ts-expect-error: a listener object needs handleEvent
 es.addEventListener("news", { handle: () => {} });
 const open: boolean = es.readyState === TypedEventSource.OPEN;
+const closed: boolean = es.readyState === es.CLOSED;
+void closed;
 void open;
 es.onstatechange = (s: ConnectionState) => {
   if (s.state === "reconnecting") { const d: number = s.delay; void d; }
