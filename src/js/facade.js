@@ -32,6 +32,14 @@ function invoke(f, source, event) {
   }
 }
 
+// Events reach their receivers with `target` and `currentTarget` the source, as an
+// EventSource's do (code reads `e.target.readyState` in an error listener, say). They are not
+// dispatched through an EventTarget, which would set them, so they are set on each event.
+function aim(event, source) {
+  const at = { value: source, configurable: true };
+  return Object.defineProperties(event, { target: at, currentTarget: at, srcElement: at });
+}
+
 // The capture flag of `addEventListener`'s third argument: a listener is the same listener
 // only with the same flag.
 function capture(options) {
@@ -153,6 +161,7 @@ export class Dispatcher {
   // `dispatchEvent`: to the listeners and attribute of `event.type`, not to on()'s handlers.
   dispatchEvent(event) {
     const all = this.all;
+    aim(event, this.held ?? this.source?.deref());
     if (all) this.fire(all.listeners.get(event.type), attributeOf(all, event.type), event);
     return !event.defaultPrevented;
   }
@@ -189,7 +198,8 @@ export class Dispatcher {
   }
 
   messageEvent(type, data) {
-    return new MessageEvent(type, { data, lastEventId: this.current, origin: this.origin });
+    const event = new MessageEvent(type, { data, lastEventId: this.current, origin: this.origin });
+    return aim(event, this.held ?? this.source?.deref());
   }
 
   event(all, type, data) {
@@ -232,6 +242,7 @@ export class Dispatcher {
   }
 
   error(error) {
+    if (this.stopped) return;
     this.dispatchEvent(new ErrorEvent("error", { message: error.message, error }));
   }
 

@@ -67,6 +67,10 @@ struct Facade {
     /// can hold a CR). They cross to JavaScript once per input the stream handles (a chunk,
     /// say), and before any state change or error, so that order is kept.
     pending: RefCell<String>,
+    /// Errors not yet dispatched. An error waits for the state change that follows it, so
+    /// that its listeners see `readyState` as it will be, as an EventSource's do (`CLOSED`
+    /// when the stream gives up); any event or the end of the input delivers it too.
+    errors: RefCell<Vec<JsValue>>,
     ready_state: Cell<u16>,
     /// Event types the source delivers to this facade.
     types: RefCell<Vec<String>>,
@@ -74,6 +78,7 @@ struct Facade {
 
 impl Facade {
     fn event(&self, e: &Event) {
+        self.dispatch_errors();
         let mut pending = self.pending.borrow_mut();
         for part in [&e.event_type, &e.last_event_id, &e.data] {
             pending.push_str(part);
@@ -81,8 +86,14 @@ impl Facade {
         }
     }
 
-    /// Hands the pending events to JavaScript; whether there were any.
+    /// Hands the pending errors and events to JavaScript; whether there were any.
     fn flush(&self) -> bool {
+        let errors = self.dispatch_errors();
+        self.flush_events() || errors
+    }
+
+    /// Hands the pending events to JavaScript; whether there were any.
+    fn flush_events(&self) -> bool {
         let mut batch = std::mem::take(&mut *self.pending.borrow_mut());
         if batch.is_empty() {
             return false;
@@ -97,13 +108,26 @@ impl Facade {
         true
     }
 
+    /// Dispatches the errors waiting; whether there were any.
+    fn dispatch_errors(&self) -> bool {
+        if self.errors.borrow().is_empty() {
+            return false;
+        }
+        let errors = std::mem::take(&mut *self.errors.borrow_mut());
+        for e in &errors {
+            self.js.error(e);
+        }
+        true
+    }
+
     fn error(&self, e: &Error) {
         self.flush();
-        self.js.error(&errors::to_js(e));
+        self.errors.borrow_mut().push(errors::to_js(e));
     }
 
     fn state(&self, s: &State) {
-        self.flush();
+        // Events before the change, in the state they arrived in; errors after it.
+        self.flush_events();
         let ready = match s {
             State::Open => 1,
             State::Closed { .. } => 2,
@@ -113,6 +137,7 @@ impl Facade {
         if ready == 2 {
             self.js.set_live(false);
         }
+        self.dispatch_errors();
         if ready == 1 && was != 1 {
             self.js.open();
         }
@@ -125,6 +150,7 @@ impl Facade {
         self.js.set_live(!stopped);
         if stopped {
             self.pending.borrow_mut().clear();
+            self.errors.borrow_mut().clear();
         }
     }
 }
@@ -191,6 +217,7 @@ impl TypedEventSource {
         let facade = Rc::new(Facade {
             js: Dispatcher::new(&crate::web::origin_of(url)),
             pending: RefCell::new(String::new()),
+            errors: RefCell::new(Vec::new()),
             ready_state: Cell::new(0),
             types: RefCell::new(Vec::new()),
         });

@@ -104,7 +104,7 @@ test("addEventListener takes what EventTarget takes: listener objects, capture, 
       es.addEventListener("message", note("aborted before"), { signal: aborted.signal });
       let later;
       es.addEventListener("message", function (e) {
-        seen.push([e.data, this === es ? "this is the source" : "this is not the source"]);
+        seen.push([e.data, this === es ? "this is the source" : "this is not the source", e.target === es]);
         if (e.data === "event 1") {
           es.removeEventListener("message", both, true);
           es.removeEventListener("message", later);
@@ -128,7 +128,7 @@ test("addEventListener takes what EventTarget takes: listener objects, capture, 
   });
   assert.deepEqual(r.native.slice(0, 7), [
     ["event 1", "once"], ["event 1", "object"], ["event 1", "capture and not"], ["event 1", "capture and not"],
-    ["event 1", "added twice"], ["event 1", "until aborted"], ["event 1", "this is the source"],
+    ["event 1", "added twice"], ["event 1", "until aborted"], ["event 1", "this is the source", true],
   ]);
   assert.ok(r.native.some(([d]) => d === "by hand"));
   assert.deepEqual(r.eventsource, r.native);
@@ -144,7 +144,7 @@ test("a server's events named open and error reach onopen, onerror and their lis
       const es = new Source(`/sse?scenario=${key}&count=4&event=open,error&data=text&end=hold`, options);
       const seen = [];
       const note = (e) => {
-        seen.push([e.type, e.constructor.name, e.data ?? null, e.lastEventId ?? null]);
+        seen.push([e.type, e.constructor.name, e.data ?? null, e.lastEventId ?? null, e.target === es && e.currentTarget === es]);
         if (e.lastEventId === "4") { es.close(); resolve(seen); }
       };
       // Each way on its own: either one alone must make the source listen for these types.
@@ -171,11 +171,11 @@ test("a server's events named open and error reach onopen, onerror and their lis
     const { native, eventsource, fetch } = r[how];
     // The browser's own open first, then each server event.
     assert.deepEqual(native, [
-      ["open", "Event", null, null],
-      ["open", "MessageEvent", "event 1", "1"],
-      ["error", "MessageEvent", "event 2", "2"],
-      ["open", "MessageEvent", "event 3", "3"],
-      ["error", "MessageEvent", "event 4", "4"],
+      ["open", "Event", null, null, true],
+      ["open", "MessageEvent", "event 1", "1", true],
+      ["error", "MessageEvent", "event 2", "2", true],
+      ["open", "MessageEvent", "event 3", "3", true],
+      ["error", "MessageEvent", "event 4", "4", true],
     ], how);
     assert.deepEqual(eventsource, native, how);
     assert.deepEqual(fetch, native, how);
@@ -306,12 +306,26 @@ test("failures are Errors with a kind, and state says what happens next", async 
     const states = [];
     return await new Promise((resolve) => {
       let error;
-      es.onerror = (e) => { error = { kind: e.error.kind, status: e.error.status }; };
+      es.onerror = (e) => { error = { kind: e.error.kind, status: e.error.status, target: e.target === es && e.target.readyState }; };
       es.onstatechange = (s) => {
         states.push(s.state);
         if (s.state === "closed") resolve({ error, states, reason: s.reason.kind, reasonStatus: s.reason.error.status, ready: es.readyState });
       };
     });
   });
-  assert.deepEqual(r, { error: { kind: "http-status", status: 404 }, states: ["closed"], reason: "failed", reasonStatus: 404, ready: 2 });
+  // `e.target.readyState` in an error listener, as EventSource code reads it: closed for good.
+  assert.deepEqual(r, { error: { kind: "http-status", status: 404, target: 2 }, states: ["closed"], reason: "failed", reasonStatus: 404, ready: 2 });
+  // A dropped stream: connecting again, by the time its error is dispatched, on both.
+  const dropped = await page.evaluate(async () => {
+    const readyStateOnError = (Source, options) => new Promise((resolve) => {
+      const es = new Source(`/sse?scenario=drop-${Math.random()}&count=1&end=drop`, options);
+      es.onerror = (e) => { resolve(e.target.readyState); es.close(); };
+    });
+    return {
+      native: await readyStateOnError(EventSource),
+      eventsource: await readyStateOnError(window.TES, { transport: "eventsource" }),
+      fetch: await readyStateOnError(window.TES, { transport: "fetch" }),
+    };
+  });
+  assert.deepEqual(dropped, { native: 0, eventsource: 0, fetch: 0 });
 });
