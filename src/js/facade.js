@@ -89,9 +89,14 @@ export class Dispatcher {
     this.held = live ? this.source?.deref() ?? null : null;
   }
 
+  // The TypedEventSource; undefined before `own` and once it is gone.
+  get target() {
+    return this.held ?? this.source?.deref();
+  }
+
   // The source's listeners; undefined before `own` and once the source is gone.
   get all() {
-    return (this.held ?? this.source?.deref())?.[LISTENERS];
+    return this.target?.[LISTENERS];
   }
 
   attribute(name) {
@@ -147,7 +152,7 @@ export class Dispatcher {
   // EventTarget does: in the order added, on a copy of the list (a listener may add others),
   // skipping any removed meanwhile, and a `once` listener removed before it is called.
   fire(list, attribute, event) {
-    const source = this.held ?? this.source?.deref();
+    const source = this.target;
     if (list?.length) {
       for (const l of list.slice()) {
         if (l.removed) continue;
@@ -161,7 +166,7 @@ export class Dispatcher {
   // `dispatchEvent`: to the listeners and attribute of `event.type`, not to on()'s handlers.
   dispatchEvent(event) {
     const all = this.all;
-    aim(event, this.held ?? this.source?.deref());
+    aim(event, this.target);
     if (all) this.fire(all.listeners.get(event.type), attributeOf(all, event.type), event);
     return !event.defaultPrevented;
   }
@@ -199,7 +204,7 @@ export class Dispatcher {
 
   messageEvent(type, data) {
     const event = new MessageEvent(type, { data, lastEventId: this.current, origin: this.origin });
-    return aim(event, this.held ?? this.source?.deref());
+    return aim(event, this.target);
   }
 
   event(all, type, data) {

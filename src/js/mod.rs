@@ -69,7 +69,9 @@ struct Facade {
     pending: RefCell<String>,
     /// Errors not yet dispatched. An error waits for the state change that follows it, so
     /// that its listeners see `readyState` as it will be, as an EventSource's do (`CLOSED`
-    /// when the stream gives up); any event or the end of the input delivers it too.
+    /// when the stream gives up); an event the machine queued after it, or the end of the
+    /// input, delivers it too. (The fetch transport's sink never finds one waiting: once the
+    /// machine has queued anything, the rest of the input queues behind it.)
     errors: RefCell<Vec<JsValue>>,
     ready_state: Cell<u16>,
     /// Event types the source delivers to this facade.
@@ -78,7 +80,6 @@ struct Facade {
 
 impl Facade {
     fn event(&self, e: &Event) {
-        self.dispatch_errors();
         let mut pending = self.pending.borrow_mut();
         for part in [&e.event_type, &e.last_event_id, &e.data] {
             pending.push_str(part);
@@ -282,6 +283,7 @@ impl TypedEventSource {
         let weak = Rc::downgrade(&self.facade);
         self.source.on_raw(t, move |e| {
             if let Some(f) = weak.upgrade() {
+                f.dispatch_errors();
                 f.event(e)
             }
         });
@@ -450,19 +452,19 @@ impl TypedEventSource {
     /// `EventSource.prototype.CONNECTING`: the constants are on instances too.
     #[wasm_bindgen(getter = CONNECTING)]
     pub fn connecting_of(&self) -> u16 {
-        0
+        Self::connecting()
     }
 
     /// `EventSource.prototype.OPEN`
     #[wasm_bindgen(getter = OPEN)]
     pub fn open_of(&self) -> u16 {
-        1
+        Self::open()
     }
 
     /// `EventSource.prototype.CLOSED`
     #[wasm_bindgen(getter = CLOSED)]
     pub fn closed_of(&self) -> u16 {
-        2
+        Self::closed()
     }
 }
 
