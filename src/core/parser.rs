@@ -184,18 +184,26 @@ impl Parser {
                 chunk = &chunk[1..];
             }
         }
+        // Checked when the first line that starts in this chunk ends in it (a line begun in
+        // an earlier chunk may end in a part of a character).
+        let mut checked = None;
+        let mut pos = 0;
         // "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF)
         // character pair, a single U+000A LINE FEED (LF) character, or a single U+000D CARRIAGE
         // RETURN (CR) character."
-        while let Some(at) = memchr::memchr2(b'\r', b'\n', chunk) {
+        while let Some(found) = memchr::memchr2(b'\r', b'\n', &chunk[pos..]) {
+            let at = pos + found;
             if self.skipping_line {
                 self.skipping_line = false;
             } else if self.line.is_empty() {
-                self.line_complete(&chunk[..at], &mut emit);
+                let text = checked
+                    .get_or_insert_with(|| Self::checked_text(chunk, pos))
+                    .and_then(|(from, text)| text.get(pos - from..at - from));
+                self.line_complete(&chunk[pos..at], text, &mut emit);
             } else {
                 let mut line = std::mem::take(&mut self.line);
-                line.extend_from_slice(&chunk[..at]);
-                self.line_complete(&line, &mut emit);
+                line.extend_from_slice(&chunk[pos..at]);
+                self.line_complete(&line, None, &mut emit);
                 line.clear();
                 self.line = line;
             }
@@ -203,8 +211,9 @@ impl Parser {
             if chunk[at] == b'\r' && at + 1 == chunk.len() {
                 self.after_cr = true;
             }
-            chunk = &chunk[at + 1 + usize::from(crlf)..];
+            pos = at + 1 + usize::from(crlf);
         }
+        chunk = &chunk[pos..];
         if !chunk.is_empty() && !self.skipping_line {
             let bom = self.pending_bom(chunk);
             if self.line.len() + chunk.len() - bom > self.line_limit() {
@@ -215,6 +224,16 @@ impl Parser {
                 self.line.extend_from_slice(chunk);
             }
         }
+    }
+
+    /// The chunk's lines from `start` to its last line end as text, checked as UTF-8 in one
+    /// pass rather than line by line (each short line would be a call of its own), with its
+    /// offset in the chunk; `None` when they hold bytes that are not UTF-8, and are then
+    /// decoded one by one.
+    fn checked_text(chunk: &[u8], start: usize) -> Option<(usize, &str)> {
+        let end = memchr::memrchr2(b'\r', b'\n', chunk)?;
+        let text = std::str::from_utf8(chunk.get(start..end)?).ok()?;
+        Some((start, text))
     }
 
     /// A line may carry the field name, a colon and a space besides an event's worth of data.
@@ -257,7 +276,13 @@ impl Parser {
         self.data = String::new();
     }
 
-    fn line_complete(&mut self, mut line: &[u8], emit: &mut impl FnMut(Item) -> Option<Event>) {
+    /// Handles one line; `text` is the line as text when [`Parser::checked_text`] has checked it.
+    fn line_complete(
+        &mut self,
+        mut line: &[u8],
+        text: Option<&str>,
+        emit: &mut impl FnMut(Item) -> Option<Event>,
+    ) {
         if !self.started {
             self.started = true;
             // "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present."
@@ -275,7 +300,7 @@ impl Parser {
         }
         // "If the line starts with a U+003A COLON character (:): Ignore the line." We report it.
         if line[0] == b':' {
-            emit(Item::Comment(decode(&line[1..]).into_owned()));
+            emit(Item::Comment(decode_end(text, &line[1..]).into_owned()));
             return;
         }
         // "If the line contains a U+003A COLON character (:): Collect the characters on the line
@@ -296,11 +321,13 @@ impl Parser {
         // never turns other bytes into these ASCII names.
         match field {
             // "If the field name is "event": Set the event type buffer to field value."
-            b"event" if !self.skipping_event => self.event_type = decode(value).into_owned(),
+            b"event" if !self.skipping_event => {
+                self.event_type = decode_end(text, value).into_owned()
+            }
             // "If the field name is "data": Append the field value to the data buffer, then
             // append a single U+000A LINE FEED (LF) character to the data buffer."
             b"data" if !self.skipping_event => {
-                let value = decode(value);
+                let value = decode_end(text, value);
                 if self.data.len() + value.len() > self.config.max_event_size {
                     return self.spoil_event(emit);
                 }
@@ -313,7 +340,7 @@ impl Parser {
             // set the last event ID buffer to the field value. Otherwise, ignore the field."
             b"id" if !self.skipping_event && !value.contains(&0) => {
                 self.id_buffer.clear();
-                self.id_buffer.push_str(&decode(value));
+                self.id_buffer.push_str(&decode_end(text, value));
             }
             // "If the field name is "retry": If the field value consists of only ASCII digits,
             // then interpret the field value as an integer in base ten, and set the event
@@ -398,6 +425,15 @@ fn decode(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// The text of `end`, the end of a line whose text is `line` if it was checked already (cut
+/// from it then, without a second check), else decoded.
+fn decode_end<'a>(line: Option<&'a str>, end: &'a [u8]) -> Cow<'a, str> {
+    match line.and_then(|t| t.get(t.len().checked_sub(end.len())?..)) {
+        Some(text) => Cow::Borrowed(text),
+        None => decode(end),
     }
 }
 
