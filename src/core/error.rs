@@ -37,7 +37,7 @@ pub enum Error {
     Refused,
     /// Nothing (no event, no comment, no byte) arrived for this long, so the connection was
     /// presumed dead and replaced.
-    #[error("no data for {} ms: the connection was presumed dead", after.as_millis())]
+    #[error("no data for {} ms: the connection was presumed dead", millis(*after))]
     IdleTimeout {
         /// The idle timeout that passed.
         after: Duration,
@@ -98,5 +98,34 @@ impl std::fmt::Display for CloseReason {
             }
             CloseReason::Failed(e) => write!(f, "failed: {e}"),
         }
+    }
+}
+
+/// `d` in whole milliseconds, saturating. Unlike [`Duration::as_millis`], whose `u128` would
+/// bring 128-bit formatting and conversion code into every wasm build that shows an error.
+pub(crate) fn millis(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(d.subsec_millis()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_milliseconds() {
+        let idle = |ms| Error::IdleTimeout {
+            after: Duration::from_millis(ms),
+        };
+        assert_eq!(
+            idle(1500).to_string(),
+            "no data for 1500 ms: the connection was presumed dead"
+        );
+        assert!(idle(u64::MAX)
+            .to_string()
+            .contains(&format!("{} ms", u64::MAX)));
+        assert_eq!(millis(Duration::from_micros(2999)), 2);
+        assert_eq!(millis(Duration::MAX), u64::MAX);
     }
 }

@@ -4,7 +4,7 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::error::{CloseReason, Error};
+use crate::core::error::{millis, CloseReason, Error};
 
 #[wasm_bindgen(module = "/src/js/facade.js")]
 extern "C" {
@@ -44,11 +44,11 @@ pub(crate) fn to_js(e: &Error) -> JsValue {
         } => {
             set(&d, "status", *status);
             if let Some(r) = retry_after {
-                set(&d, "retryAfter", r.as_millis() as f64);
+                set(&d, "retryAfter", millis(*r) as f64);
             }
         }
         Error::ContentType { content_type } => set(&d, "contentType", content_type.as_str()),
-        Error::IdleTimeout { after } => set(&d, "after", after.as_millis() as f64),
+        Error::IdleTimeout { after } => set(&d, "after", millis(*after) as f64),
         Error::EventTooLarge { limit } => set(&d, "limit", *limit as f64),
         Error::GaveUp { attempts, last } => {
             set(&d, "attempts", *attempts);

@@ -299,6 +299,24 @@ test("close() in a handler drops the rest of its chunk, and reopen() resumes aft
   assert.deepEqual(r.got, ["1", "2", "3", "4", "5"]);
 });
 
+test("an error's durations are in milliseconds: Retry-After and the idle timeout", async () => {
+  const r = await page.evaluate(async () => {
+    const firstError = (url, options) => new Promise((resolve) => {
+      const es = new window.TES(url, { transport: "fetch", ...options });
+      es.onerror = (e) => { es.close(); resolve({ kind: e.error.kind, retryAfter: e.error.retryAfter, after: e.error.after, message: e.error.message }); };
+    });
+    return {
+      status: await firstError(`/sse?scenario=retry-after-${Math.random()}&status=503&retry_after=2`),
+      idle: await firstError(`/sse?scenario=idle-${Math.random()}&count=1&end=hold`, { idleTimeout: 250 }),
+    };
+  });
+  assert.equal(r.status.kind, "http-status");
+  assert.equal(r.status.retryAfter, 2000);
+  assert.equal(r.idle.kind, "idle-timeout");
+  assert.equal(r.idle.after, 250);
+  assert.match(r.idle.message, /no data for 250 ms/);
+});
+
 test("failures are Errors with a kind, and state says what happens next", async () => {
   const r = await page.evaluate(async () => {
     const key = `status-${Math.random()}`;
