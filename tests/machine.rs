@@ -310,6 +310,17 @@ fn a_wrong_content_type_stops() {
         p.now,
     );
     assert_eq!(p.m.state(), &State::Open);
+    // HTTP whitespace around the essence is trimmed, as a MIME type parser does; other
+    // whitespace (a no-break space) is part of it.
+    for (content_type, open) in [
+        (" text/event-stream\t; charset=utf-8", true),
+        ("\u{a0}text/event-stream", false),
+    ] {
+        let mut p = Pair::new(exact());
+        let (id, _) = p.connect();
+        p.m.handle_response(id, 200, Some(content_type), None, p.now);
+        assert_eq!(p.m.state() == &State::Open, open, "{content_type:?}");
+    }
 }
 
 #[test]

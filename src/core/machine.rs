@@ -257,10 +257,11 @@ pub struct Machine {
 }
 
 fn is_event_stream(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
+    content_type.split(';').next().is_some_and(|essence| {
+        essence
+            .trim_ascii()
+            .eq_ignore_ascii_case("text/event-stream")
+    })
 }
 
 impl Machine {

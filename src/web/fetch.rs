@@ -85,7 +85,7 @@ pub(crate) fn headers(
 /// `Retry-After` in seconds (the HTTP-date form is not honoured).
 fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers().get("retry-after").ok()??;
-    value.trim().parse().ok().map(Duration::from_secs)
+    value.trim_ascii().parse().ok().map(Duration::from_secs)
 }
 
 async fn run(
