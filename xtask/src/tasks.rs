@@ -101,35 +101,22 @@ fn lint() -> Result {
         run(cargo().args(["fmt", "--all", "--check"]))
     })?;
     step("clippy (host)", || {
-        run(cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--all-features",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        clippy(&["--workspace", "--all-targets", "--all-features"])
     })?;
     step("clippy (wasm32)", || {
-        run(cargo().args([
-            "clippy",
+        clippy(&[
             "-p",
             "typed-eventsource",
             "--all-targets",
             "--all-features",
             "--target",
             WASM,
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        ])
     })?;
     // Each transport alone: code that only the other uses must be left out cleanly.
     step("clippy (wasm32, one transport at a time)", || {
         for transport in ["eventsource", "fetch"] {
-            run(cargo().args([
-                "clippy",
+            clippy(&[
                 "-p",
                 "typed-eventsource",
                 "--lib",
@@ -138,10 +125,7 @@ fn lint() -> Result {
                 transport,
                 "--target",
                 WASM,
-                "--",
-                "-D",
-                "warnings",
-            ]))?;
+            ])?;
         }
         Ok(())
     })?;
@@ -163,6 +147,14 @@ fn lint() -> Result {
         }
         Ok(())
     })
+}
+
+/// `cargo clippy` with these arguments, every warning an error.
+fn clippy(args: &[&str]) -> Result {
+    run(cargo()
+        .arg("clippy")
+        .args(args)
+        .args(["--", "-D", "warnings"]))
 }
 
 fn browser(tools: &Tools) -> Result {
