@@ -207,13 +207,23 @@ try {
   // machine falls on every variant alike rather than on one.
   const chosen = Object.entries(VARIANTS).filter(([name]) => !ONLY || ONLY.includes(name[0]));
   const times = Object.fromEntries(chosen.map(([name]) => [name, []]));
+  // The page's main-thread time for the same run (CPU time of its tasks, from the DevTools
+  // protocol): what the variant costs the page, apart from waiting for the server, which
+  // shares this machine's cores.
+  const busy = Object.fromEntries(chosen.map(([name]) => [name, []]));
   for (let run = 0; run < RUNS; run += 1) {
     for (const [name, fn] of chosen) {
       const page = await browser.newPage();
       await page.goto(`${SERVER}/health`);
       await load(page);
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
+      const taskSeconds = async () =>
+        (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "TaskDuration").value;
       const url = `/sse?scenario=bench-${Date.now()}-${run}&count=${N}&size=100&end=hold`;
+      const before = await taskSeconds();
       times[name].push(await page.evaluate(`(${fn.toString()})(${JSON.stringify(url)}, ${N})`));
+      busy[name].push((await taskSeconds() - before) * 1000);
       await page.close();
     }
   }
@@ -229,11 +239,12 @@ try {
     const ms = median(times[name]);
     results[name] = {
       ms, events_per_s: N / (ms / 1000), runs: times[name],
+      main_thread_ms: median(busy[name]), main_thread_runs: busy[name],
       vs_a: paired(name, "a"), vs_e: paired(name, "e"),
     };
     const vs = ["a", "e"].filter((l) => results[name][`vs_${l}`] !== undefined)
       .map((l) => `${results[name][`vs_${l}`].toFixed(2)}x (${l})`).join(", ");
-    process.stderr.write(`    ${name}: ${Math.round(N / (ms / 1000))} events/s ${vs}\n`);
+    process.stderr.write(`    ${name}: ${Math.round(N / (ms / 1000))} events/s ${vs}, main thread ${results[name].main_thread_ms.toFixed(0)} ms\n`);
   }
   if (!ONLY) {
     results.sizeApps = await sizeApps();

@@ -260,8 +260,10 @@ fn dispatch_table(results: &Value) -> Result<String> {
     let mut s = format!(
         "{} events of about 100 bytes, median of {} runs; the spread is the middle half of the runs. \
          A ratio is the median of the per-run ratios: each run of a variant against the same run \
-         of (a) or (e) (each run goes through the variants in turn).\n\n\
-         | variant | events/s | spread | vs (a) | vs (e) |\n|---|---:|---:|---:|---:|\n",
+         of (a) or (e) (each run goes through the variants in turn). Main thread: the page's \
+         main-thread CPU time for the whole stream (median), the variant's own cost apart from \
+         waiting for the server.\n\n\
+         | variant | events/s | spread | vs (a) | vs (e) | main thread |\n|---|---:|---:|---:|---:|---:|\n",
         results["events"], results["runs"]
     );
     let events = results["events"].as_f64().unwrap_or(0.0);
@@ -286,8 +288,11 @@ fn dispatch_table(results: &Value) -> Result<String> {
                 events / runs[n / 4].max(f64::MIN_POSITIVE) * 1000.0
             ),
         };
+        let busy = v["main_thread_ms"]
+            .as_f64()
+            .map_or(String::new(), |ms| format!("{ms:.0} ms"));
         s.push_str(&format!(
-            "| {name} | {r:.0} | {spread} | {} | {} |\n",
+            "| {name} | {r:.0} | {spread} | {} | {} | {busy} |\n",
             vs("vs_a"),
             vs("vs_e")
         ));
