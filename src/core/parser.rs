@@ -2,9 +2,9 @@
 //!
 //! This follows the WHATWG HTML standard, section 9.2.6 "Interpreting an event stream", step
 //! by step; the quoted sentences below are the standard's. It is incremental (feed chunks of any
-//! size, split anywhere), linear in its input (each byte is scanned once and copied at most
-//! twice, however long a line is and however finely it is split), and bounded: no line and no
-//! event grows past [`ParserConfig::max_event_size`].
+//! size, split anywhere), linear in its input (each byte is scanned a fixed number of times and
+//! copied at most twice, however long a line is and however finely it is split), and bounded:
+//! no line and no event grows past [`ParserConfig::max_event_size`].
 
 use std::borrow::Cow;
 
