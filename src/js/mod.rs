@@ -60,6 +60,11 @@ extern "C" {
     fn set_attribute(this: &Dispatcher, name: &str, f: Option<Function>);
 }
 
+/// `EventSource`'s `readyState` values.
+const CONNECTING: u16 = 0;
+const OPEN: u16 = 1;
+const CLOSED: u16 = 2;
+
 /// What the callbacks share with the object.
 struct Facade {
     js: Dispatcher,
@@ -130,16 +135,16 @@ impl Facade {
         // Events before the change, in the state they arrived in; errors after it.
         self.flush_events();
         let ready = match s {
-            State::Open => 1,
-            State::Closed { .. } => 2,
-            _ => 0,
+            State::Open => OPEN,
+            State::Closed { .. } => CLOSED,
+            _ => CONNECTING,
         };
         let was = self.ready_state.replace(ready);
-        if ready == 2 {
+        if ready == CLOSED {
             self.js.set_live(false);
         }
         self.dispatch_errors();
-        if ready == 1 && was != 1 {
+        if ready == OPEN && was != OPEN {
             self.js.open();
         }
         self.js.state(&state_to_js(s));
@@ -219,7 +224,7 @@ impl TypedEventSource {
             js: Dispatcher::new(&crate::web::origin_of(url)),
             pending: RefCell::new(String::new()),
             errors: RefCell::new(Vec::new()),
-            ready_state: Cell::new(0),
+            ready_state: Cell::new(CONNECTING),
             types: RefCell::new(Vec::new()),
         });
         let weak: Weak<Facade> = Rc::downgrade(&facade);
@@ -422,7 +427,7 @@ impl TypedEventSource {
         if let Some(id) = resume {
             self.source.resume_after(&id);
         }
-        self.facade.ready_state.set(2);
+        self.facade.ready_state.set(CLOSED);
     }
 
     /// Opens a closed stream again, resuming after the last event id.
@@ -434,37 +439,37 @@ impl TypedEventSource {
     /// `EventSource.CONNECTING`
     #[wasm_bindgen(getter = CONNECTING)]
     pub fn connecting() -> u16 {
-        0
+        CONNECTING
     }
 
     /// `EventSource.OPEN`
     #[wasm_bindgen(getter = OPEN)]
     pub fn open() -> u16 {
-        1
+        OPEN
     }
 
     /// `EventSource.CLOSED`
     #[wasm_bindgen(getter = CLOSED)]
     pub fn closed() -> u16 {
-        2
+        CLOSED
     }
 
     /// `EventSource.prototype.CONNECTING`: the constants are on instances too.
     #[wasm_bindgen(getter = CONNECTING)]
     pub fn connecting_of(&self) -> u16 {
-        Self::connecting()
+        CONNECTING
     }
 
     /// `EventSource.prototype.OPEN`
     #[wasm_bindgen(getter = OPEN)]
     pub fn open_of(&self) -> u16 {
-        Self::open()
+        OPEN
     }
 
     /// `EventSource.prototype.CLOSED`
     #[wasm_bindgen(getter = CLOSED)]
     pub fn closed_of(&self) -> u16 {
-        Self::closed()
+        CLOSED
     }
 }
 
