@@ -40,10 +40,11 @@ function aim(event, source) {
   return Object.defineProperties(event, { target: at, currentTarget: at, srcElement: at });
 }
 
-// The capture flag of `addEventListener`'s third argument: a listener is the same listener
-// only with the same flag.
-function capture(options) {
-  return typeof options === "object" && options !== null ? !!options.capture : !!options;
+// `addEventListener`'s third argument, an options object or the capture flag alone. A listener
+// is the same listener only with the same capture flag.
+function flags(options) {
+  const o = typeof options === "object" && options !== null ? options : { capture: options };
+  return { capture: !!o.capture, once: !!o.once, signal: o.signal };
 }
 
 // The listeners of one TypedEventSource: `addEventListener`'s and `on()`'s by type, in the
@@ -125,20 +126,21 @@ export class Dispatcher {
   // object with `handleEvent`; `capture`, `once` and `signal`; a listener already added with
   // the same capture flag is not added again.
   addListener(type, f, options) {
-    const { signal, once } = typeof options === "object" && options !== null ? options : {};
+    const { capture, once, signal } = flags(options);
     if (signal?.aborted) return;
     const map = this.all.listeners;
     let list = map.get(type);
     if (!list) map.set(type, (list = []));
-    const entry = { f, capture: capture(options), once: !!once, removed: false };
-    if (list.some((l) => l.f === f && l.capture === entry.capture)) return;
+    const entry = { f, capture, once, removed: false };
+    if (list.some((l) => l.f === f && l.capture === capture)) return;
     list.push(entry);
     signal?.addEventListener("abort", () => this.drop(list, entry), { once: true });
   }
 
   removeListener(type, f, options) {
     const list = this.all.listeners.get(type);
-    const entry = list?.find((l) => l.f === f && l.capture === capture(options));
+    const { capture } = flags(options);
+    const entry = list?.find((l) => l.f === f && l.capture === capture);
     if (entry) this.drop(list, entry);
   }
 
