@@ -4,6 +4,10 @@
 //! --benches` (part of `cargo xtask test`) runs every case once as a smoke test.
 
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "support/cases.rs"]
+mod cases;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod native {
     use std::hint::black_box;
 
@@ -12,69 +16,8 @@ mod native {
     use eventsource_stream::Eventsource;
     use futures::executor::block_on;
     use futures::StreamExt;
-    use typed_eventsource::core::parser::{Item, Parser, ParserConfig};
 
-    struct Case {
-        name: &'static str,
-        stream: Vec<u8>,
-        chunk: usize,
-    }
-
-    fn small_json_events() -> Case {
-        let mut s = Vec::new();
-        for i in 0..20_000 {
-            s.extend_from_slice(
-                format!(
-                    "event: price\nid: {i}\ndata: {{\"symbol\":\"ACME\",\"price\":{}.{:02},\"seq\":{i},\"venue\":\"XNAS\"}}\n\n",
-                    100 + i % 50,
-                    i % 100
-                )
-                .as_bytes(),
-            );
-        }
-        Case {
-            name: "small JSON events (~110 B), 4 KiB chunks",
-            stream: s,
-            chunk: 4096,
-        }
-    }
-
-    fn large_events() -> Case {
-        let mut s = Vec::new();
-        let payload = "x".repeat(64 * 1024);
-        for i in 0..64 {
-            s.extend_from_slice(format!("id: {i}\ndata: {payload}\n\n").as_bytes());
-        }
-        Case {
-            name: "large events (64 KiB), 16 KiB chunks",
-            stream: s,
-            chunk: 16 * 1024,
-        }
-    }
-
-    fn huge_line(mib: usize) -> Case {
-        let mut s = b"data: ".to_vec();
-        s.extend(std::iter::repeat_n(b'y', mib * 1024 * 1024));
-        s.extend_from_slice(b"\n\n");
-        Case {
-            name: "one huge line, 1 KiB chunks",
-            stream: s,
-            chunk: 1024,
-        }
-    }
-
-    fn ours(case: &Case) -> usize {
-        let mut parser = Parser::new(ParserConfig::default().max_event_size(16 * 1024 * 1024));
-        let mut n = 0;
-        for chunk in case.stream.chunks(case.chunk) {
-            parser.feed(chunk, |item| {
-                if let Item::Event(e) = item {
-                    n += e.data.len();
-                }
-            });
-        }
-        n
-    }
+    use super::cases::{huge_line, large_events, ours, small_json_events};
 
     fn theirs(chunks: &[Bytes]) -> usize {
         let stream = futures::stream::iter(
