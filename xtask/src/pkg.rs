@@ -169,6 +169,7 @@ pub fn bind_for_web(wasm: &Path, out: &Path, name: &str) -> Result {
             "--enable-sign-ext",
             "--enable-reference-types",
             "--enable-multivalue",
+            "--enable-simd",
         ])
         .arg(&bg)
         .arg("-o")
