@@ -1,9 +1,11 @@
 //! `cargo xtask bench` and `cargo xtask fuzz`.
 //!
-//! The benchmark results are read from criterion's own files
+//! The parser's results are read from criterion's own files
 //! (`target/criterion/**/new/{benchmark,estimates}.json`), turned into MB/s and ratios against
 //! the peer measured in the same run, written to `target/bench/parser.json` (machine-readable)
-//! and into the marked section of BENCHMARKS.md.
+//! and into the marked section of BENCHMARKS.md. The wasm parser and dispatch harnesses print
+//! JSON, kept as `target/bench/wasm-parser.json` and `dispatch.json`, and their tables go to
+//! BENCHMARKS.md too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +45,9 @@ pub fn bench(args: &[String]) -> Result {
         step("dispatch benchmark in Chromium (smoke run)", || {
             dispatch(true).map(|_| ())
         })?;
+        step("parser benchmark in wasm (smoke run)", || {
+            wasm_parser(true).map(|_| ())
+        })?;
         return step("parser benchmark (smoke run)", || {
             run(cargo().args([
                 "bench",
@@ -70,14 +75,26 @@ pub fn bench(args: &[String]) -> Result {
     println!("\n{table}");
     write_json(&found)?;
     update_benchmarks_md(&table)?;
+    let wasm = step("parser benchmark in wasm (Node)", || wasm_parser(false))?;
+    let table = wasm_parser_table(&wasm, &found)?;
+    println!("\n{table}");
+    write_json_file("wasm-parser.json", &wasm)?;
+    crate::pkg::replace_section(
+        WASM_PARSER_BEGIN,
+        WASM_PARSER_END,
+        &format!(
+            "Machine: {}; Node {}.\n\n{table}",
+            machine(),
+            wasm["node"].as_str().unwrap_or("?")
+        ),
+    )?;
     let results = step("dispatch benchmark in Chromium", || dispatch(false))?;
     let table = dispatch_table(&results)?;
     println!("\n{table}");
     let sizes = sizes_table(&results)?;
     println!("\n{sizes}");
     crate::pkg::replace_section(SIZES_BEGIN, SIZES_END, &sizes)?;
-    let path = cmd::root().join("target/bench/dispatch.json");
-    std::fs::write(&path, results.to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_json_file("dispatch.json", &results)?;
     crate::pkg::replace_section(
         DISPATCH_BEGIN,
         DISPATCH_END,
@@ -159,6 +176,111 @@ fn dispatch(smoke: bool) -> Result<Value> {
         serde_json::from_str(json.trim()).map_err(|e| format!("dispatch harness output: {e}"))?;
     results["sizes"] = sizes;
     Ok(results)
+}
+
+const WASM_PARSER_BEGIN: &str = "<!-- wasm-parser:begin (written by `cargo xtask bench`) -->";
+const WASM_PARSER_END: &str = "<!-- wasm-parser:end -->";
+
+/// The wasm parser benchmark's builds: label, and the `RUSTFLAGS` that make it (`None`: the
+/// project's own, from `.cargo/config.toml`, with SIMD; a `RUSTFLAGS` replaces them).
+const WASM_PARSER_BUILDS: [(&str, Option<&str>); 2] = [
+    ("simd", None),
+    ("no-simd", Some("-C target-feature=-simd128")),
+];
+
+/// Builds `benches/wasm-parser` with and without SIMD, binds and optimizes each as the npm
+/// package is, and times the parser's cases in Node; returns the harness's JSON. The smoke run
+/// parses each case once per build (the harness checks the builds agree).
+fn wasm_parser(smoke: bool) -> Result<Value> {
+    let root = cmd::root();
+    let mut builds = Vec::new();
+    for (label, rustflags) in WASM_PARSER_BUILDS {
+        let target_dir = root.join("target/wasm-parser").join(label);
+        let mut build = cargo();
+        build
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--manifest-path",
+                "benches/wasm-parser/Cargo.toml",
+                "--target-dir",
+            ])
+            .arg(&target_dir);
+        if let Some(flags) = rustflags {
+            build.env("RUSTFLAGS", flags);
+        }
+        run(&mut build)?;
+        let out = root.join("target/bench-www/wasm-parser").join(label);
+        crate::pkg::bind_for_web(
+            &target_dir.join("wasm32-unknown-unknown/release/wasm_parser_bench.wasm"),
+            &out,
+            "wasm_parser",
+        )?;
+        builds.push(format!("{label}={}", path(&out)?));
+    }
+    let out = command("node")
+        .arg("tests/bench/wasm-parser.mjs")
+        .env("BUILDS", builds.join(","))
+        .env("RUNS", if smoke { "1" } else { "15" })
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("the wasm parser harness failed ({})", out.status));
+    }
+    let json = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(json.trim()).map_err(|e| format!("wasm parser harness output: {e}"))
+}
+
+/// The wasm parser's MB/s with and without SIMD, next to the native figure of the same case
+/// from this run's criterion results.
+fn wasm_parser_table(results: &Value, native: &[Measurement]) -> Result<String> {
+    let cases = results["cases"].as_array().ok_or("no wasm parser cases")?;
+    let mut s = format!(
+        "Median of {} runs per case and build, after warming up.\n\n\
+         | case | input | wasm, SIMD | wasm, no SIMD | SIMD gain | native | SIMD vs native |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+        results["runs"]
+    );
+    for c in cases {
+        let name = c["case"].as_str().unwrap_or("?");
+        let bytes = c["bytes"].as_u64().unwrap_or(0);
+        let rate = |label: &str| c["mb_per_s"][label].as_f64();
+        let (simd, plain) = (rate("simd"), rate("no-simd"));
+        let native = native
+            .iter()
+            .find(|m| m.group == name && m.bytes == bytes && m.function == OURS)
+            .map(Measurement::mb_per_s);
+        let fmt = |v: Option<f64>| v.map_or("not run".to_owned(), |v| format!("{v:.0} MB/s"));
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:.2}×", a / b),
+            _ => String::new(),
+        };
+        s.push_str(&format!(
+            "| {name} | {:.1} MB | {} | {} | {} | {} | {} |\n",
+            bytes as f64 / 1e6,
+            fmt(simd),
+            fmt(plain),
+            ratio(simd, plain),
+            fmt(native),
+            ratio(simd, native)
+        ));
+    }
+    Ok(s)
+}
+
+/// Writes `value` to `target/bench/NAME`.
+fn write_json_file(name: &str, value: &Value) -> Result {
+    let dir = cmd::root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(name);
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("    wrote {}", path.display());
+    Ok(())
 }
 
 /// The size benchmark's builds: cargo feature of `benches/size`, and what it holds.
@@ -407,8 +529,6 @@ fn table(found: &[Measurement]) -> String {
 }
 
 fn write_json(found: &[Measurement]) -> Result {
-    let dir = cmd::root().join("target/bench");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let rows: Vec<Value> = found
         .iter()
         .map(|m| {
@@ -419,14 +539,7 @@ fn write_json(found: &[Measurement]) -> Result {
         })
         .collect();
     let doc = serde_json::json!({ "machine": machine(), "parser": rows });
-    let path = dir.join("parser.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    eprintln!("    wrote {}", path.display());
-    Ok(())
+    write_json_file("parser.json", &doc)
 }
 
 fn machine() -> String {
