@@ -181,11 +181,12 @@ fn dispatch(smoke: bool) -> Result<Value> {
 const WASM_PARSER_BEGIN: &str = "<!-- wasm-parser:begin (written by `cargo xtask bench`) -->";
 const WASM_PARSER_END: &str = "<!-- wasm-parser:end -->";
 
-/// The wasm parser benchmark's builds: label, and the `RUSTFLAGS` that make it (`None`: the
-/// project's own, from `.cargo/config.toml`, with SIMD; a `RUSTFLAGS` replaces them).
-const WASM_PARSER_BUILDS: [(&str, Option<&str>); 2] = [
-    ("simd", None),
-    ("no-simd", Some("-C target-feature=-simd128")),
+/// The wasm parser benchmark's builds: label, and the `RUSTFLAGS` that make it. Each replaces
+/// the flags of `.cargo/config.toml` (the first is what they hold), so that neither depends on
+/// them or on the caller's environment.
+const WASM_PARSER_BUILDS: [(&str, &str); 2] = [
+    ("simd", "-C target-feature=+simd128"),
+    ("no-simd", "-C target-feature=-simd128"),
 ];
 
 /// Builds `benches/wasm-parser` with and without SIMD, binds and optimizes each as the npm
@@ -196,8 +197,7 @@ fn wasm_parser(smoke: bool) -> Result<Value> {
     let mut builds = Vec::new();
     for (label, rustflags) in WASM_PARSER_BUILDS {
         let target_dir = root.join("target/wasm-parser").join(label);
-        let mut build = cargo();
-        build
+        run(cargo()
             .args([
                 "build",
                 "--quiet",
@@ -208,11 +208,8 @@ fn wasm_parser(smoke: bool) -> Result<Value> {
                 "benches/wasm-parser/Cargo.toml",
                 "--target-dir",
             ])
-            .arg(&target_dir);
-        if let Some(flags) = rustflags {
-            build.env("RUSTFLAGS", flags);
-        }
-        run(&mut build)?;
+            .arg(&target_dir)
+            .env("RUSTFLAGS", rustflags))?;
         let out = root.join("target/bench-www/wasm-parser").join(label);
         crate::pkg::bind_for_web(
             &target_dir.join("wasm32-unknown-unknown/release/wasm_parser_bench.wasm"),
@@ -254,7 +251,6 @@ fn wasm_parser_table(results: &Value, native: &[Measurement]) -> Result<String> 
             .iter()
             .find(|m| m.group == name && m.bytes == bytes && m.function == OURS)
             .map(Measurement::mb_per_s);
-        let fmt = |v: Option<f64>| v.map_or("not run".to_owned(), |v| format!("{v:.0} MB/s"));
         let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
             (Some(a), Some(b)) => format!("{:.2}×", a / b),
             _ => String::new(),
@@ -262,10 +258,10 @@ fn wasm_parser_table(results: &Value, native: &[Measurement]) -> Result<String> 
         s.push_str(&format!(
             "| {name} | {:.1} MB | {} | {} | {} | {} | {} |\n",
             bytes as f64 / 1e6,
-            fmt(simd),
-            fmt(plain),
+            mb_s(simd),
+            mb_s(plain),
             ratio(simd, plain),
-            fmt(native),
+            mb_s(native),
             ratio(simd, native)
         ));
     }
@@ -513,7 +509,6 @@ fn table(found: &[Measurement]) -> String {
     for ((group, bytes), by) in &groups {
         let ours = by.get(OURS).map(|m| m.mb_per_s());
         let peer = by.get(PEER).map(|m| m.mb_per_s());
-        let fmt = |v: Option<f64>| v.map_or("not run".to_owned(), |v| format!("{v:.0} MB/s"));
         let ratio = match (ours, peer) {
             (Some(o), Some(p)) => format!("{:.1}×", o / p),
             _ => "".to_owned(),
@@ -521,11 +516,16 @@ fn table(found: &[Measurement]) -> String {
         s.push_str(&format!(
             "| {group} | {:.1} MB | {} | {} | {ratio} |\n",
             *bytes as f64 / 1e6,
-            fmt(ours),
-            fmt(peer)
+            mb_s(ours),
+            mb_s(peer)
         ));
     }
     s
+}
+
+/// A throughput for a table: `123 MB/s`, or `not run`.
+fn mb_s(v: Option<f64>) -> String {
+    v.map_or("not run".to_owned(), |v| format!("{v:.0} MB/s"))
 }
 
 fn write_json(found: &[Measurement]) -> Result {
