@@ -120,24 +120,17 @@ fn chromium_version() -> String {
 fn dispatch(smoke: bool) -> Result<Value> {
     let root = cmd::root();
     crate::pkg::build()?;
-    run(cargo()
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--manifest-path",
-            "benches/dispatch/Cargo.toml",
-            "--target-dir",
-        ])
-        .arg(root.join("target/dispatch")))?;
+    let target_dir = root.join("target/dispatch");
+    run(&mut crate::pkg::wasm_build(
+        "benches/dispatch/Cargo.toml",
+        &target_dir,
+    ))?;
     let www = root.join("target/bench-www/pkg");
     let _ = std::fs::remove_dir_all(&www);
     copy_dir(&crate::pkg::dir("web"), &www)?;
     let out = www.join("dispatch");
     crate::pkg::bind_for_web(
-        &root.join("target/dispatch/wasm32-unknown-unknown/release/dispatch_bench.wasm"),
+        &crate::pkg::built_wasm(&target_dir, "dispatch_bench"),
         &out,
         "dispatch_bench",
     )?;
@@ -197,22 +190,13 @@ fn wasm_parser(smoke: bool) -> Result<Value> {
     let mut builds = Vec::new();
     for (label, rustflags) in WASM_PARSER_BUILDS {
         let target_dir = root.join("target/wasm-parser").join(label);
-        run(cargo()
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--manifest-path",
-                "benches/wasm-parser/Cargo.toml",
-                "--target-dir",
-            ])
-            .arg(&target_dir)
-            .env("RUSTFLAGS", rustflags))?;
+        run(
+            crate::pkg::wasm_build("benches/wasm-parser/Cargo.toml", &target_dir)
+                .env("RUSTFLAGS", rustflags),
+        )?;
         let out = root.join("target/bench-www/wasm-parser").join(label);
         crate::pkg::bind_for_web(
-            &target_dir.join("wasm32-unknown-unknown/release/wasm_parser_bench.wasm"),
+            &crate::pkg::built_wasm(&target_dir, "wasm_parser_bench"),
             &out,
             "wasm_parser",
         )?;
@@ -296,23 +280,14 @@ fn size_apps(www: &Path) -> Result<Value> {
     let root = cmd::root();
     let mut sizes = serde_json::Map::new();
     for (feature, label) in SIZE_APPS {
-        run(cargo()
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--manifest-path",
-                "benches/size/Cargo.toml",
-                "--features",
-                feature,
-                "--target-dir",
-            ])
-            .arg(root.join("target/size")))?;
+        let target_dir = root.join("target/size");
+        run(
+            crate::pkg::wasm_build("benches/size/Cargo.toml", &target_dir)
+                .args(["--features", feature]),
+        )?;
         let out = www.join("size").join(feature);
         crate::pkg::bind_for_web(
-            &root.join("target/size/wasm32-unknown-unknown/release/size_bench.wasm"),
+            &crate::pkg::built_wasm(&target_dir, "size_bench"),
             &out,
             "app",
         )?;

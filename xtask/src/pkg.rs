@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::cmd::{self, command, output, run, step, Result};
+use crate::tasks::WASM;
 
 const TARGETS: [&str; 2] = ["web", "bundler"];
 const SIZE_BEGIN: &str = "<!-- size:begin (written by `cargo xtask pkg`) -->";
@@ -147,6 +148,37 @@ pub fn replace_section(begin: &str, end: &str, body: &str) -> Result {
     std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("    updated {}", path.display());
     Ok(())
+}
+
+/// `cargo build --quiet --release --target wasm32-unknown-unknown` of a crate outside the
+/// workspace (`manifest`, relative to the root) into `target_dir`, for the caller to add
+/// features or flags to and run. The module lands at [`built_wasm`].
+pub fn wasm_build(
+    manifest: impl AsRef<std::ffi::OsStr>,
+    target_dir: &Path,
+) -> std::process::Command {
+    let mut c = crate::cmd::cargo();
+    c.args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        WASM,
+        "--manifest-path",
+    ])
+    .arg(manifest)
+    .arg("--target-dir")
+    .arg(target_dir);
+    c
+}
+
+/// The module `name` that [`wasm_build`] into `target_dir` writes (a library's is its crate
+/// name with `_` for `-`; a binary's, its own name).
+pub fn built_wasm(target_dir: &Path, name: &str) -> PathBuf {
+    target_dir
+        .join(WASM)
+        .join("release")
+        .join(format!("{name}.wasm"))
 }
 
 /// Binds a wasm module built for the web with wasm-bindgen (`--target web`) into `out` as

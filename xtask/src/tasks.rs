@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::cmd::{self, cargo, command, run, step, Result, Server};
 use crate::setup::{self, Tools};
 
-const WASM: &str = "wasm32-unknown-unknown";
+pub const WASM: &str = "wasm32-unknown-unknown";
 /// The demo's port unless `--port` says otherwise.
 const DEMO_PORT: u16 = 8080;
 
@@ -233,21 +233,14 @@ fn build_examples() -> Result<PathBuf> {
     let www = root.join("target/examples-www");
     for name in ["yew-dashboard", "leptos-dashboard"] {
         let dir = root.join("examples").join(name);
-        run(cargo()
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                WASM,
-                "--manifest-path",
-            ])
-            .arg(dir.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(root.join("target/examples")))?;
+        let target_dir = root.join("target/examples");
+        run(&mut crate::pkg::wasm_build(
+            dir.join("Cargo.toml"),
+            &target_dir,
+        ))?;
         let out = www.join(name);
-        let wasm = root.join("target/examples").join(WASM).join("release");
-        crate::pkg::bind_for_web(&wasm.join(format!("{name}.wasm")), &out, "app")?;
+        let wasm = crate::pkg::built_wasm(&target_dir, name);
+        crate::pkg::bind_for_web(&wasm, &out, "app")?;
         std::fs::copy(dir.join("index.html"), out.join("index.html"))
             .map_err(|e| format!("{name}/index.html: {e}"))?;
     }
