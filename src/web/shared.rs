@@ -179,7 +179,7 @@ impl Shared {
         }
         let wait = deadline.saturating_duration_since(Instant::now());
         // setTimeout may fire up to a millisecond early by `performance.now()`: round up.
-        let ms = u32::try_from(wait.as_millis())
+        let ms = u32::try_from(crate::core::error::millis(wait))
             .unwrap_or(u32::MAX)
             .saturating_add(1);
         let weak = Rc::downgrade(self);
