@@ -1,6 +1,11 @@
-// The JavaScript half of the `TypedEventSource` facade (feature `js`): its error class, and
-// the listeners with the dispatch of events to them. Events cross from wasm in batches, one
-// string per batch, because crossing costs more per call than parsing the stream does.
+// The JavaScript half of the `TypedEventSource` facade (feature `js`): its error class, its
+// methods, and each stream's driver. The wasm module checks the options and holds the parser
+// and the reconnect machine, which decides everything; the driver does what the machine asks
+// (connect, abort, arm the timer), feeds it what happens (responses, bytes, events, failures,
+// the timer, the page's lifecycle), and dispatches to the listeners. This is `src/web`'s job
+// for Rust apps, done in JavaScript so that the package's wasm carries no browser layer.
+// Events cross from wasm in batches, one string per batch, because crossing costs more per
+// call than parsing the stream does.
 
 export class TypedEventSourceError extends Error {
   constructor(kind, message, details) {
@@ -57,9 +62,188 @@ function attributeOf(all, type) {
   return type === "message" ? all.onmessage : type === "open" ? all.onopen : type === "error" ? all.onerror : null;
 }
 
-export class Dispatcher {
-  constructor(origin) {
-    this.origin = origin;
+// The listeners' storage (above), and each source's driver.
+const DRIVER = Symbol("driver");
+
+function driverOf(source) {
+  const d = source?.[DRIVER];
+  if (!d) throw new TypeError("Illegal invocation");
+  return d;
+}
+
+// The message of a thrown value.
+function message(e) {
+  return e instanceof Error ? e.message : String(e);
+}
+
+// Header pairs from an object of strings: the `headers` option, or what its function returns.
+function pairs(v) {
+  if (typeof v !== "object" || v === null) throw new TypeError("option `headers` must be an object of strings or a function");
+  const out = Object.entries(v);
+  if (out.some(([, value]) => typeof value !== "string")) throw new TypeError("option `headers` must map names to strings");
+  return out;
+}
+
+// Calls the headers function before an attempt; a returned promise is awaited. When it throws
+// or returns something else than an object of strings, the failure is logged and the request
+// goes without those headers (the server's answer, a 401 say, then decides).
+async function callHeaders(f) {
+  try {
+    return pairs(await f.call(null));
+  } catch (e) {
+    console.error("typed-eventsource: the headers function failed:", e);
+    return [];
+  }
+}
+
+// `url` with `name=value` added to its query (before any fragment).
+function withQuery(url, name, value) {
+  const hash = url.indexOf("#");
+  const base = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? "" : url.slice(hash);
+  const sep = base.includes("?") ? "&" : "?";
+  return `${base}${sep}${encodeURIComponent(name)}=${encodeURIComponent(value)}${fragment}`;
+}
+
+// `EventSource`'s readyState values.
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 2;
+
+// The methods and accessors of `TypedEventSource`, put on the class the wasm module exports
+// (see `install`); each goes to the source's driver.
+class Methods {
+  addEventListener(type, listener, options) {
+    if (listener === null || listener === undefined) return;
+    const d = driverOf(this);
+    // For `open` and `error` too: a server's events of those names reach their listeners,
+    // besides the stream's own open and errors.
+    d.deliver(`${type}`);
+    d.addListener(`${type}`, listener, options);
+  }
+
+  removeEventListener(type, listener, options) {
+    driverOf(this).removeListener(`${type}`, listener, options);
+  }
+
+  // `event` goes to the listeners and `on...` attribute of its type (not to on()'s handlers,
+  // which take the stream's JSON).
+  dispatchEvent(event) {
+    return driverOf(this).dispatchEvent(event);
+  }
+
+  // Calls `handler(data, event)` with each event of `type`, its data parsed with JSON.parse.
+  on(type, handler) {
+    const d = driverOf(this);
+    d.deliver(`${type}`);
+    d.addHandler(`${type}`, handler);
+  }
+
+  off(type, handler) {
+    driverOf(this).removeHandler(`${type}`, handler);
+  }
+
+  get onopen() {
+    return driverOf(this).attribute("onopen");
+  }
+  set onopen(f) {
+    driverOf(this).setAttribute("onopen", f, "open");
+  }
+  get onmessage() {
+    return driverOf(this).attribute("onmessage");
+  }
+  set onmessage(f) {
+    driverOf(this).setAttribute("onmessage", f, "message");
+  }
+  get onerror() {
+    return driverOf(this).attribute("onerror");
+  }
+  set onerror(f) {
+    driverOf(this).setAttribute("onerror", f, "error");
+  }
+  get onstatechange() {
+    return driverOf(this).attribute("onstatechange");
+  }
+  set onstatechange(f) {
+    driverOf(this).setAttribute("onstatechange", f, null);
+  }
+
+  get readyState() {
+    return driverOf(this).readyState;
+  }
+
+  // The state with its attempt and next delay.
+  get state() {
+    const d = driverOf(this);
+    return d.machine ? d.machine.state : d.lastState;
+  }
+
+  get url() {
+    return driverOf(this).settings.url;
+  }
+
+  get withCredentials() {
+    return driverOf(this).settings.withCredentials;
+  }
+
+  // The id of the last event received; inside a handler, the event's own, though the stream
+  // has read past it.
+  get lastEventId() {
+    const d = driverOf(this);
+    return d.current ?? (d.machine ? d.machine.lastEventId : d.lastId);
+  }
+
+  close() {
+    driverOf(this).close();
+  }
+
+  reopen() {
+    driverOf(this).reopen();
+  }
+
+  get CONNECTING() {
+    return CONNECTING;
+  }
+  get OPEN() {
+    return OPEN;
+  }
+  get CLOSED() {
+    return CLOSED;
+  }
+}
+
+// Puts `Methods` on the exported class's prototype, once.
+let installed = false;
+function install(proto) {
+  if (installed) return;
+  installed = true;
+  const all = Object.getOwnPropertyDescriptors(Methods.prototype);
+  delete all.constructor;
+  Object.defineProperties(proto, all);
+}
+
+export class Driver {
+  constructor(machine, settings) {
+    this.machine = machine;
+    // `url`, `origin`, `fetch`, `credentials`, `withCredentials`, `headers`, `method`,
+    // `body` and `param` (the last-event-id query parameter), checked by the wasm module.
+    this.settings = settings;
+    this.readyState = CONNECTING;
+    this.lastState = null;
+    this.lastId = "";
+    // Event types delivered: a browser EventSource only dispatches those it listens for.
+    this.types = ["message"];
+    // The connection in use: `{ id, close, es? }`.
+    this.conn = null;
+    this.timer = null;
+    this.timerAt = 0;
+    // Removes the page-lifecycle listeners, while they are added.
+    this.lifecycle = null;
+    this.pumping = false;
+    // Errors not yet dispatched. An error waits for the state change that follows it, so that
+    // its listeners see `readyState` as it will be, as an EventSource's do (CLOSED when the
+    // stream gives up); events after it, or the end of the input, deliver it too.
+    this.errors = [];
     // Set by close(): the rest of a batch is not delivered.
     this.stopped = false;
     // The TypedEventSource (see `own`): weakly, and strongly while its stream is not closed.
@@ -71,23 +255,283 @@ export class Dispatcher {
     this.idEnd = 0;
   }
 
-  // Wasm holds this object for as long as the TypedEventSource lives, so what this object
-  // holds strongly lives as long. The source's listeners are kept on the source, not here: a
-  // listener that refers to the source (to close it, say) would keep it alive for ever. The
-  // source itself is held here while its stream is not closed, so that, as with EventSource,
-  // an open stream that nothing else references goes on for its listeners. Once it is
-  // closed, it is held only weakly: when the page lets go of it, it is collected, and its
-  // wasm memory freed.
+  // The wasm module holds this object for as long as the TypedEventSource lives, so what this
+  // object holds strongly lives as long. The source's listeners are kept on the source, not
+  // here: a listener that refers to the source (to close it, say) would keep it alive for
+  // ever. The source itself is held here while its stream is not closed, so that, as with
+  // EventSource, an open stream that nothing else references goes on for its listeners. Once
+  // it is closed, it is held only weakly: when the page lets go of it, it is collected, and
+  // its wasm memory freed.
   own(source) {
+    install(Object.getPrototypeOf(source));
     Object.defineProperty(source, LISTENERS, {
       value: { listeners: new Map(), handlers: new Map(), onopen: null, onmessage: null, onerror: null, onstatechange: null },
     });
+    Object.defineProperty(source, DRIVER, { value: this });
     this.source = new WeakRef(source);
     this.held = source;
+    this.watch();
+    this.pump();
   }
 
   set live(live) {
     this.held = live ? this.source?.deref() ?? null : null;
+  }
+
+  // Gives the machine an input, then does what it asks; returns the input's result, or
+  // undefined once the stream is released.
+  input(f) {
+    const m = this.machine;
+    if (!m) return undefined;
+    const r = f(m);
+    this.pump();
+    return r;
+  }
+
+  // Runs the machine's outputs in order. Not re-entrant: what a handler causes (a close, say)
+  // is left to the loop that called it, so that no handler runs inside another.
+  pump() {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let m; (m = this.machine);) {
+        const o = m.poll();
+        if (o === undefined) break;
+        if (typeof o === "string") {
+          this.dispatchErrors();
+          this.events(o);
+        } else if (typeof o === "number") {
+          if (this.conn?.id === o) this.teardown();
+        } else if (Array.isArray(o)) {
+          this.connect(o[0], o[1]);
+        } else if (o instanceof Error) {
+          this.errors.push(o);
+        } else {
+          this.changed(o);
+        }
+      }
+      this.dispatchErrors();
+    } finally {
+      this.pumping = false;
+    }
+    this.rearm();
+  }
+
+  changed(state) {
+    const ready = state.state === "open" ? OPEN : state.state === "closed" ? CLOSED : CONNECTING;
+    const was = this.readyState;
+    this.readyState = ready;
+    this.lastState = state;
+    if (ready === CLOSED) {
+      this.live = false;
+      this.unwatch();
+    }
+    this.dispatchErrors();
+    if (ready === OPEN && was !== OPEN) this.open();
+    this.state(state);
+  }
+
+  dispatchErrors() {
+    if (!this.errors.length) return;
+    const errors = this.errors;
+    this.errors = [];
+    for (const e of errors) this.error(e);
+  }
+
+  connect(id, lastEventId) {
+    this.teardown();
+    const s = this.settings;
+    const url = s.param != null && lastEventId !== null ? withQuery(s.url, s.param, lastEventId) : s.url;
+    try {
+      this.conn = s.fetch ? this.fetch(id, url, lastEventId) : this.eventSource(id, url);
+    } catch (e) {
+      this.machine.fail(id, false, message(e));
+    }
+  }
+
+  teardown() {
+    const c = this.conn;
+    this.conn = null;
+    c?.close();
+  }
+
+  // The browser's own EventSource, closed at its first error: the machine decides whether and
+  // when to reconnect, not the browser.
+  eventSource(id, url) {
+    const es = new EventSource(url, { withCredentials: this.settings.withCredentials });
+    const conn = { id, es, types: new Set(), close: () => es.close() };
+    // The browser's own `open` and `error` are plain events; a server's are MessageEvents.
+    es.addEventListener("open", (e) => {
+      if (!(e instanceof MessageEvent)) this.input((m) => m.response(id, 200, "text/event-stream", null));
+    });
+    es.addEventListener("error", (e) => {
+      if (e instanceof MessageEvent) return;
+      // CLOSED: the browser refused the response and gives up. CONNECTING: the stream ended
+      // or broke and the browser would reconnect on its own schedule.
+      const refused = es.readyState === CLOSED;
+      es.close();
+      this.input((m) => m.fail(id, refused, "the EventSource connection was lost"));
+    });
+    for (const t of this.types) this.listen(conn, t);
+    return conn;
+  }
+
+  listen(conn, type) {
+    if (conn.types.has(type)) return;
+    conn.types.add(type);
+    const check = type === "open" || type === "error";
+    conn.es.addEventListener(type, (e) => {
+      if (check && !(e instanceof MessageEvent)) return;
+      this.input((m) => m.event(conn.id, type, e.data, e.lastEventId));
+    });
+  }
+
+  // Makes the connection deliver events of `type` (a browser EventSource only dispatches the
+  // types it listens for).
+  deliver(type) {
+    if (this.types.includes(type)) return;
+    this.types.push(type);
+    if (this.conn?.es) this.listen(this.conn, type);
+  }
+
+  // fetch with a streamed body, parsed by the machine; aborted through its controller.
+  fetch(id, url, lastEventId) {
+    const controller = new AbortController();
+    const { signal } = controller;
+    this.request(id, url, lastEventId, signal).catch((e) => {
+      // An abort is the machine's own doing (the connection was replaced or closed).
+      if (!signal.aborted) this.input((m) => m.fail(id, false, message(e)));
+    });
+    return { id, close: () => controller.abort() };
+  }
+
+  async request(id, url, lastEventId, signal) {
+    const s = this.settings;
+    const headers = new Headers({ Accept: "text/event-stream" });
+    const fixed = typeof s.headers === "object" && s.headers !== null ? pairs(s.headers) : [];
+    const dynamic = typeof s.headers === "function" ? await callHeaders(s.headers) : [];
+    if (signal.aborted) return;
+    for (const [name, value] of [...fixed, ...dynamic]) headers.set(name, value);
+    if (lastEventId !== null) headers.set("Last-Event-ID", lastEventId);
+    const response = await fetch(url, {
+      method: s.method, headers, body: s.body, signal, cache: "no-store", credentials: s.credentials,
+    });
+    const h = response.headers;
+    const wanted = this.input((m) => m.response(id, response.status, h.get("content-type"), h.get("retry-after")));
+    if (!wanted) return;
+    if (!response.body) {
+      this.input((m) => m.end(id));
+      return;
+    }
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        this.input((m) => m.end(id));
+        return;
+      }
+      if (!this.input((m) => m.bytes(id, value))) {
+        reader.cancel().catch(() => {});
+        return;
+      }
+    }
+  }
+
+  // Arms the timer for the machine's next deadline. A timer armed for an earlier deadline is
+  // kept (it fires, finds nothing due and re-arms): the idle deadline moves with every chunk,
+  // and re-arming on each would cost a setTimeout per event.
+  rearm() {
+    const wait = this.machine?.wait();
+    if (wait === undefined) {
+      this.clearTimer();
+      return;
+    }
+    const at = performance.now() + wait;
+    if (this.timer !== null && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
+    // setTimeout may fire up to a millisecond early by `performance.now()`: round up.
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.input((m) => m.timeout());
+    }, Math.min(Math.floor(wait) + 1, 2147483647));
+  }
+
+  clearTimer() {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  // Listens for the page's lifecycle: the network going and coming back, the page hidden and
+  // shown, and its return from the back-forward cache.
+  watch() {
+    if (this.lifecycle) return;
+    const offs = [];
+    const on = (target, type, f) => {
+      target.addEventListener(type, f);
+      offs.push(() => target.removeEventListener(type, f));
+    };
+    on(globalThis, "online", () => this.input((m) => m.online(true)));
+    on(globalThis, "offline", () => this.input((m) => m.online(false)));
+    on(globalThis, "pageshow", (e) => {
+      if (e.persisted) this.input((m) => m.restored());
+    });
+    const doc = globalThis.document;
+    if (doc) on(doc, "visibilitychange", () => this.input((m) => m.visible(doc.visibilityState !== "hidden")));
+    this.lifecycle = offs;
+  }
+
+  unwatch() {
+    const offs = this.lifecycle;
+    this.lifecycle = null;
+    if (offs) for (const off of offs) off();
+  }
+
+  close() {
+    // Inside a handler, the rest of its batch is dropped: a reopen resumes after the event
+    // being handled, so that none is lost.
+    const resume = this.current;
+    this.stop(true);
+    const m = this.machine;
+    if (m) {
+      m.close();
+      this.pump();
+      if (resume !== undefined) m.resumeAfter(resume);
+    }
+    this.readyState = CLOSED;
+  }
+
+  reopen() {
+    const m = this.machine;
+    if (!m) return;
+    this.stop(false);
+    this.watch();
+    m.reopen();
+    this.pump();
+  }
+
+  // `free()`: closes the stream, then lets go of everything, the machine's memory included.
+  release() {
+    const m = this.machine;
+    if (!m) return;
+    this.stop(true);
+    m.close();
+    this.pump();
+    this.lastId = m.lastEventId;
+    this.lastState = m.state;
+    this.machine = null;
+    this.teardown();
+    this.clearTimer();
+    this.unwatch();
+    this.readyState = CLOSED;
+    m.free();
+  }
+
+  // Nothing is delivered after close(); reopen() undoes it.
+  stop(stopped) {
+    this.stopped = stopped;
+    this.live = !stopped;
+    if (stopped) this.errors = [];
   }
 
   // The TypedEventSource; undefined before `own` and once it is gone.
@@ -104,7 +548,11 @@ export class Dispatcher {
     return this.all?.[name] ?? null;
   }
 
-  setAttribute(name, f) {
+  // Sets an `on...` attribute as EventTarget does: anything but an object or a function is
+  // null. One for `open` or `error` makes the connection deliver a server's events of that type.
+  setAttribute(name, f, type) {
+    if (typeof f !== "function" && (typeof f !== "object" || f === null)) f = null;
+    if (f && type) this.deliver(type);
     const all = this.all;
     if (all) all[name] = f;
   }

@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use super::errors;
 use crate::core::backoff::{Backoff, Jitter};
@@ -137,15 +136,20 @@ fn header_pairs(v: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
 pub(crate) struct Parsed {
     pub(crate) builder: Builder,
     pub(crate) with_credentials: bool,
+    /// The `headers` option as given (checked): an object of strings or a function, which
+    /// `facade.js` calls before every attempt.
+    pub(crate) headers: JsValue,
 }
 
 pub(crate) fn parse(url: &str, options: &JsValue) -> Result<Parsed, JsValue> {
     let mut b = crate::web::EventSource::builder(url);
     let mut with_credentials = false;
+    let mut headers = JsValue::UNDEFINED;
     if options.is_undefined() || options.is_null() {
         return Ok(Parsed {
             builder: b,
             with_credentials,
+            headers,
         });
     }
     if !options.is_object() {
@@ -185,17 +189,16 @@ pub(crate) fn parse(url: &str, options: &JsValue) -> Result<Parsed, JsValue> {
         }
     }
     if let Some(h) = r.get("headers")? {
-        if let Some(f) = h.dyn_ref::<Function>() {
-            let f = f.clone();
-            b = b.headers_with(move || {
-                let f = f.clone();
-                async move { call_headers(&f).await }
-            });
+        if h.is_function() {
+            // Called by `facade.js`; the builder only learns that headers are sent, so that
+            // it turns them down over the browser's EventSource.
+            b = b.headers_with(|| std::future::ready(Vec::new()));
         } else {
             for (k, v) in header_pairs(&h)? {
                 b = b.header(k, v);
             }
         }
+        headers = h;
     }
     if let Some(m) = r.string("method")? {
         b = b.method(m);
@@ -239,6 +242,7 @@ pub(crate) fn parse(url: &str, options: &JsValue) -> Result<Parsed, JsValue> {
     Ok(Parsed {
         builder: b,
         with_credentials,
+        headers,
     })
 }
 
@@ -291,27 +295,4 @@ fn backoff(o: &JsValue) -> Result<Backoff, JsValue> {
         type_error(&format!("option `backoff.{name}` {}", e.reason))
     })?;
     Ok(p)
-}
-
-/// Calls the user's headers function; a returned promise is awaited. When it throws or returns
-/// something else than an object of strings, the failure is logged to the console and the
-/// request goes without those headers (the server's answer, a 401 say, then decides).
-async fn call_headers(f: &Function) -> Vec<(String, String)> {
-    let result = match f.call0(&JsValue::NULL) {
-        Ok(v) => match v.dyn_ref::<Promise>() {
-            Some(p) => JsFuture::from(p.clone()).await,
-            None => Ok(v),
-        },
-        Err(e) => Err(e),
-    };
-    match result.and_then(|v| header_pairs(&v)) {
-        Ok(pairs) => pairs,
-        Err(e) => {
-            web_sys::console::error_2(
-                &"typed-eventsource: the headers function failed:".into(),
-                &e,
-            );
-            Vec::new()
-        }
-    }
 }

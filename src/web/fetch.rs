@@ -155,7 +155,11 @@ async fn run(
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
         bytes.resize(value.length() as usize, 0);
         value.copy_to(&mut bytes);
-        if Shared::input_bytes(weak, id, &bytes) != Some(true) {
+        let go_on = Shared::input(weak, |m, now| {
+            m.handle_bytes(id, &bytes, now);
+            m.current() == Some(id)
+        });
+        if go_on != Some(true) {
             let _ = reader.cancel();
             return Ok(());
         }

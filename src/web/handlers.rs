@@ -13,9 +13,6 @@ use crate::core::parser::Event;
 type Callback<T> = Rc<RefCell<dyn FnMut(&T)>>;
 /// The callbacks of one event type.
 type EventList = Rc<Vec<Callback<Event>>>;
-/// The JS facade's copy of each parsed event.
-#[cfg(feature = "js")]
-type Sink = Rc<dyn Fn(&Event)>;
 
 /// Decodes an event's data as JSON into `T`; a failure keeps the event's type and raw data.
 pub fn decode<T: DeserializeOwned>(event: &Event) -> Result<T, Error> {
@@ -35,13 +32,6 @@ pub(crate) struct Handlers {
     events: RefCell<Vec<(String, EventList)>>,
     states: RefCell<Vec<Callback<State>>>,
     errors: RefCell<Vec<Callback<Error>>>,
-    /// Called when the pump has run out of outputs (the JS facade hands its batch of events
-    /// over then); returns whether it delivered anything.
-    flush: RefCell<Option<Rc<dyn Fn() -> bool>>>,
-    /// The JS facade's copy of each event the fetch transport parses, taken while the machine
-    /// is borrowed (see `Machine::handle_bytes_into`); `flush` then delivers them.
-    #[cfg(feature = "js")]
-    sink: RefCell<Option<Sink>>,
 }
 
 impl Handlers {
@@ -68,26 +58,6 @@ impl Handlers {
 
     pub(crate) fn on_error(&self, f: impl FnMut(&Error) + 'static) {
         self.errors.borrow_mut().push(Rc::new(RefCell::new(f)));
-    }
-
-    #[cfg(feature = "js")]
-    pub(crate) fn on_flush(&self, f: impl Fn() -> bool + 'static) {
-        *self.flush.borrow_mut() = Some(Rc::new(f));
-    }
-
-    #[cfg(feature = "js")]
-    pub(crate) fn on_sink(&self, f: impl Fn(&Event) + 'static) {
-        *self.sink.borrow_mut() = Some(Rc::new(f));
-    }
-
-    #[cfg(feature = "js")]
-    pub(crate) fn sink(&self) -> Option<Sink> {
-        self.sink.borrow().clone()
-    }
-
-    pub(crate) fn flush(&self) -> bool {
-        let f = self.flush.borrow().clone();
-        f.is_some_and(|f| f())
     }
 
     /// The event types that have handlers.
@@ -131,9 +101,6 @@ impl Handlers {
         self.events.borrow_mut().clear();
         self.states.borrow_mut().clear();
         self.errors.borrow_mut().clear();
-        self.flush.borrow_mut().take();
-        #[cfg(feature = "js")]
-        self.sink.borrow_mut().take();
     }
 }
 

@@ -352,8 +352,19 @@ impl Builder {
     /// Validates the options and connects. Nothing is opened when an option is invalid
     /// ([`Error::InvalidOption`] names it).
     pub fn open(mut self) -> Result<EventSource, Error> {
+        let machine = self.machine()?;
+        let shared = Shared::new(machine, self.options, self.handlers);
+        shared.watch_lifecycle();
+        shared.pump();
+        Ok(EventSource { shared })
+    }
+
+    /// Validates the options and builds the machine, which asks for its first connection:
+    /// [`Builder::open`] up to connecting. The JS facade, whose connections are JavaScript's,
+    /// goes no further.
+    pub(crate) fn machine(&mut self) -> Result<Machine, Error> {
         self.check()?;
-        let mut config = self.config;
+        let mut config = std::mem::take(&mut self.config);
         if let Some(size) = self.max_event_size {
             config.parser = ParserConfig::default().max_event_size(size);
         }
@@ -364,11 +375,13 @@ impl Builder {
         let seed = self
             .seed
             .unwrap_or_else(|| (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64);
-        let machine = Machine::new(config, env, Instant::now(), seed);
-        let shared = Shared::new(machine, self.options, self.handlers);
-        shared.watch_lifecycle();
-        shared.pump();
-        Ok(EventSource { shared })
+        Ok(Machine::new(config, env, Instant::now(), seed))
+    }
+
+    /// The options, checked once [`Builder::machine`] has returned.
+    #[cfg(feature = "js")]
+    pub(crate) fn options(&self) -> &Options {
+        &self.options
     }
 }
 
@@ -478,26 +491,6 @@ impl EventSource {
     /// See [`Builder::on_error`].
     pub fn on_error(&self, f: impl FnMut(&Error) + 'static) {
         self.shared.handlers.on_error(f);
-    }
-
-    /// For the JS facade: `f` runs whenever the stream has handled an input, and again while
-    /// it returns true.
-    #[cfg(feature = "js")]
-    pub(crate) fn on_flush(&self, f: impl Fn() -> bool + 'static) {
-        self.shared.handlers.on_flush(f);
-    }
-
-    /// For the JS facade: takes a copy of each event the fetch transport parses, as it is
-    /// parsed (see `Machine::handle_bytes_into`); `on_flush` then delivers the copies.
-    #[cfg(feature = "js")]
-    pub(crate) fn on_sink(&self, f: impl Fn(&Event) + 'static) {
-        self.shared.handlers.on_sink(f);
-    }
-
-    /// For the JS facade: where the next connection resumes.
-    #[cfg(feature = "js")]
-    pub(crate) fn resume_after(&self, id: &str) {
-        self.shared.core.borrow_mut().machine.set_last_event_id(id);
     }
 
     /// A browser `EventSource` only delivers the types it listens for.

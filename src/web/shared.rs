@@ -68,25 +68,6 @@ impl Shared {
         Some(shared.apply(f))
     }
 
-    /// A chunk of the fetch transport's body: [`Shared::input`] with `Machine::handle_bytes`,
-    /// or straight into the JS facade's sink when there is one. Returns whether the connection
-    /// is still the machine's current one, or `None` when the stream is gone.
-    #[cfg(feature = "fetch")]
-    pub(crate) fn input_bytes(weak: &Weak<Shared>, id: ConnectionId, bytes: &[u8]) -> Option<bool> {
-        let shared = weak.upgrade()?;
-        #[cfg(feature = "js")]
-        let sink = shared.handlers.sink();
-        Some(shared.apply(|m, now| {
-            #[cfg(feature = "js")]
-            if let Some(sink) = &sink {
-                m.handle_bytes_into(id, bytes, now, &mut |e| sink(e));
-                return m.current() == Some(id);
-            }
-            m.handle_bytes(id, bytes, now);
-            m.current() == Some(id)
-        }))
-    }
-
     pub(crate) fn apply<R>(self: &Rc<Self>, f: impl FnOnce(&mut Machine, Instant) -> R) -> R {
         let r = f(&mut self.core.borrow_mut().machine, Instant::now());
         self.pump();
@@ -103,11 +84,6 @@ impl Shared {
         loop {
             let output = self.core.borrow_mut().machine.poll();
             let Some(output) = output else {
-                // The JS facade's batch of events: what its handlers cause (a close, say) is
-                // run by this loop too.
-                if self.handlers.flush() {
-                    continue;
-                }
                 break;
             };
             match output {
