@@ -342,3 +342,104 @@ test("failures are Errors with a kind, and state says what happens next", async 
   });
   assert.deepEqual(dropped, { native: 0, eventsource: 0, fetch: 0 });
 });
+
+// The requests the facade makes, from the server's log.
+const requests = async (key) => (await (await fetch(`${DEMO_URL}/log?scenario=${key}`)).json()).records;
+
+test("each attempt sends what the options ask for, and resumes after the last event", async () => {
+  const logged = [];
+  const onConsole = (m) => logged.push(m.text());
+  page.on("console", onConsole);
+  const keys = await page.evaluate(async () => {
+    const key = (name) => `${name}-${Math.random()}`;
+    // Two events, then a clean end; the stream reconnects after 10 ms and resumes.
+    const twice = (url, options) => new Promise((resolve) => {
+      const es = new window.TES(url, { backoff: { initialDelay: 10, jitter: "none" }, ...options });
+      const ids = [];
+      es.onmessage = (e) => {
+        ids.push(e.lastEventId);
+        if (ids.length === 3) { es.close(); resolve(ids); }
+      };
+    });
+    const keys = { fn: key("headers-fn"), fixed: key("headers-fixed"), param: key("param"), failing: key("headers-fail") };
+    let n = 0;
+    const ids = await Promise.all([
+      twice(`/sse?scenario=${keys.fn}&count=2&end=close`, {
+        transport: "fetch", method: "POST", body: "{}",
+        headers: async () => ({ "X-Token": `t${++n}` }),
+      }),
+      twice(`/sse?scenario=${keys.fixed}&count=2&end=close`, { transport: "fetch", headers: { "X-Fixed": "yes" } }),
+      twice(`/sse?scenario=${keys.param}&count=2&end=close`, { transport: "eventsource", lastEventIdParam: "lastEventId" }),
+      twice(`/sse?scenario=${keys.failing}&count=2&end=close`, {
+        transport: "fetch", headers: () => { throw new Error("no token"); },
+      }),
+    ]);
+    return { keys, ids };
+  });
+  page.off("console", onConsole);
+  for (const ids of keys.ids) assert.deepEqual(ids, ["1", "2", "3"]);
+  const fn = await requests(keys.keys.fn);
+  assert.deepEqual(fn.slice(0, 2).map((r) => [r.method, r.headers["x-token"], r.headers.accept, r.resumed_after]), [
+    ["POST", "t1", "text/event-stream", null],
+    ["POST", "t2", "text/event-stream", 2],
+  ]);
+  assert.equal(fn[1].headers["last-event-id"], "2");
+  const fixed = await requests(keys.keys.fixed);
+  assert.deepEqual(fixed.slice(0, 2).map((r) => [r.method, r.headers["x-fixed"], r.resumed_after]), [["GET", "yes", null], ["GET", "yes", 2]]);
+  // Over the browser's EventSource, the id to resume after rides in the query.
+  const param = await requests(keys.keys.param);
+  assert.match(param[1].uri, /[?&]lastEventId=2$/);
+  assert.equal(param[1].resumed_after, 2);
+  // A headers function that throws is reported, and the request goes without its headers.
+  const failing = await requests(keys.keys.failing);
+  assert.equal(failing[0].headers["x-token"], undefined);
+  assert.ok(logged.some((t) => t.includes("the headers function failed")), logged.join("\n"));
+});
+
+test("the stream follows the page: offline pauses a reconnection, online, pageshow and visibility resume it", async () => {
+  const r = await page.evaluate(async () => {
+    const key = `lifecycle-${Math.random()}`;
+    // One event per connection, then a clean end, then a long back-off: only the page's
+    // lifecycle brings the next connection sooner.
+    const es = new window.TES(`/sse?scenario=${key}&count=1&end=close`, {
+      transport: "fetch", pauseWhenHidden: true, backoff: { initialDelay: 60_000, maxDelay: 60_000, jitter: "none" },
+    });
+    const states = [];
+    let waiting = null;
+    const next = (want) => new Promise((resolve, reject) => {
+      waiting = { want, resolve };
+      setTimeout(() => reject(new Error(`no ${want}; states: ${states.join(", ")}`)), 5000);
+    });
+    es.onstatechange = (s) => {
+      states.push(s.reason && typeof s.reason === "string" ? `${s.state}:${s.reason}` : s.state);
+      if (waiting && states.at(-1) === waiting.want) waiting.resolve();
+    };
+    // Fires `event` at `target` and waits for the state `want` (which may come at once).
+    const fire = (target, event, want) => {
+      const reached = next(want);
+      target.dispatchEvent(event);
+      return reached;
+    };
+    await next("reconnecting");
+    await fire(window, new Event("offline"), "paused:offline");
+    await fire(window, new Event("online"), "reconnecting");
+    await fire(window, new PageTransitionEvent("pageshow", { persisted: true }), "reconnecting");
+    let visibility = "hidden";
+    Object.defineProperty(document, "visibilityState", { get: () => visibility, configurable: true });
+    await fire(document, new Event("visibilitychange"), "paused:hidden");
+    visibility = "visible";
+    await fire(document, new Event("visibilitychange"), "reconnecting");
+    delete document.visibilityState;
+    es.close();
+    return { key, states };
+  });
+  assert.deepEqual(r.states, [
+    "open", "reconnecting", "paused:offline",
+    "connecting", "open", "reconnecting",
+    "connecting", "open", "reconnecting",
+    "paused:hidden", "connecting", "open", "reconnecting", "closed",
+  ]);
+  // Four connections, each resuming after the one before.
+  const log = await requests(r.key);
+  assert.deepEqual(log.map((x) => x.resumed_after), [null, 1, 2, 3]);
+});
