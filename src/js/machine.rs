@@ -25,7 +25,7 @@ pub struct JsMachine {
     held: Option<Output>,
 }
 
-fn id(n: f64) -> ConnectionId {
+fn conn(n: f64) -> ConnectionId {
     ConnectionId(n as u64)
 }
 
@@ -100,7 +100,7 @@ impl JsMachine {
         let retry_after = retry_after
             .and_then(|v| v.trim_ascii().parse().ok())
             .map(Duration::from_secs);
-        let c = self::id(id);
+        let c = conn(id);
         self.machine.handle_response(
             c,
             status,
@@ -114,7 +114,7 @@ impl JsMachine {
     /// A chunk of connection `id`'s body. Its events go straight to the batch. Returns
     /// whether the connection is still wanted.
     pub fn bytes(&mut self, id: f64, chunk: &[u8]) -> bool {
-        let c = self::id(id);
+        let c = conn(id);
         let batch = &mut self.batch;
         self.machine
             .handle_bytes_into(c, chunk, Instant::now(), &mut |e| push(batch, e));
@@ -128,12 +128,12 @@ impl JsMachine {
             data,
             last_event_id,
         };
-        self.machine.handle_event(self::id(id), event, Instant::now());
+        self.machine.handle_event(conn(id), event, Instant::now());
     }
 
     /// Connection `id`'s response ended.
     pub fn end(&mut self, id: f64) {
-        self.machine.handle_end(self::id(id), Instant::now());
+        self.machine.handle_end(conn(id), Instant::now());
     }
 
     /// Connection `id` failed: refused by the browser's `EventSource`, or a network error.
@@ -143,8 +143,7 @@ impl JsMachine {
         } else {
             Error::Network { message }
         };
-        self.machine
-            .handle_error(self::id(id), error, Instant::now());
+        self.machine.handle_error(conn(id), error, Instant::now());
     }
 
     /// The timer fired.
@@ -188,7 +187,12 @@ impl JsMachine {
     /// Milliseconds until the machine wants the timer, if it does.
     pub fn wait(&self) -> Option<f64> {
         let deadline = self.machine.poll_timeout()?;
-        Some(deadline.saturating_duration_since(Instant::now()).as_secs_f64() * 1000.0)
+        Some(
+            deadline
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64()
+                * 1000.0,
+        )
     }
 
     /// The state with its attempt and next delay.

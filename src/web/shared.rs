@@ -83,9 +83,7 @@ impl Shared {
         }
         loop {
             let output = self.core.borrow_mut().machine.poll();
-            let Some(output) = output else {
-                break;
-            };
+            let Some(output) = output else { break };
             match output {
                 Output::Connect { id, last_event_id } => self.connect(id, last_event_id),
                 Output::Abort { id } => {
