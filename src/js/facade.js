@@ -1,6 +1,6 @@
 // The JavaScript half of the `TypedEventSource` facade (feature `js`): its error class, its
-// methods, and each stream's driver. The wasm module checks the options and holds the parser
-// and the reconnect machine, which decides everything; the driver does what the machine asks
+// option checks, its methods, and each stream's driver. The wasm module holds the parser and
+// the reconnect machine, which decides everything; the driver does what the machine asks
 // (connect, abort, arm the timer), feeds it what happens (responses, bytes, events, failures,
 // the timer, the page's lifecycle), and dispatches to the listeners. This is `src/web`'s job
 // for Rust apps, done in JavaScript so that the package's wasm carries no browser layer.
@@ -103,6 +103,109 @@ function withQuery(url, name, value) {
   const fragment = hash < 0 ? "" : url.slice(hash);
   const sep = base.includes("?") ? "&" : "?";
   return `${base}${sep}${encodeURIComponent(name)}=${encodeURIComponent(value)}${fragment}`;
+}
+
+// The names `new TypedEventSource(url, options)` takes, and those of `options.backoff`.
+const KNOWN = ["transport", "withCredentials", "credentials", "headers", "method", "body", "backoff", "retry",
+  "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden"];
+const BACKOFF_KNOWN = ["initialDelay", "factor", "maxDelay", "jitter", "maxAttempts", "maxElapsed", "resetAfter", "retryFloor"];
+
+// `"a", "b" or "c"`
+const either = (list) => list.map((v) => `"${v}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
+
+// Reads the fields of one options object, each checked: a wrong type, a negative or infinite
+// number, or a name not in `known` throws a TypeError naming the option.
+function reader(obj, prefix, known) {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) throw new TypeError(`unknown option \`${prefix}${key}\`; known: ${known.join(", ")}`);
+  }
+  const bad = (name, what) => new TypeError(`option \`${prefix}${name}\` must be ${what}`);
+  const get = (name, ok, what) => {
+    const v = obj[name];
+    if (v !== undefined && !ok(v)) throw bad(name, what);
+    return v;
+  };
+  const r = {
+    string: (name) => get(name, (v) => typeof v === "string", "a string"),
+    boolean: (name) => get(name, (v) => typeof v === "boolean", "a boolean"),
+    number: (name) => get(name, (v) => typeof v === "number" && Number.isFinite(v) && v >= 0, "a finite number, not negative"),
+    whole: (name) => {
+      const v = r.number(name);
+      if (v !== undefined && !(Number.isInteger(v) && v <= 0xffffffff)) throw bad(name, "a whole number");
+      return v;
+    },
+    oneOf: (name, list) => {
+      const v = r.string(name);
+      if (v !== undefined && !list.includes(v)) throw bad(name, `${either(list)}, not "${v}"`);
+      return v;
+    },
+  };
+  return r;
+}
+
+// A TypeError for an option that is well-formed but not possible.
+const invalid = (option, reason) => new TypeError(`TypedEventSource: invalid option \`${option}\`: ${reason}`);
+
+// Checks the options of `new TypedEventSource(url, options)` and resolves the URL; returns
+// what the driver and the machine take (the back-off's own rules are the machine's, checked
+// in wasm). Throws before anything is opened.
+export function check(url, options) {
+  // A string or a URL object, as EventSource takes.
+  url = `${url}`;
+  const o = options ?? {};
+  if (typeof o !== "object") throw new TypeError("options must be an object");
+  const r = reader(o, "", KNOWN);
+  const transport = r.oneOf("transport", ["eventsource", "fetch"]) ?? "eventsource";
+  const wantsCredentials = r.boolean("withCredentials") === true;
+  const credentials = r.oneOf("credentials", ["omit", "same-origin", "include"]) ?? (wantsCredentials ? "include" : "same-origin");
+  const headers = o.headers;
+  const fixed = headers === undefined || typeof headers === "function" ? [] : pairs(headers);
+  const method = r.string("method") ?? "GET";
+  const body = r.string("body");
+  let b = {};
+  if (o.backoff !== undefined) {
+    if (typeof o.backoff !== "object" || o.backoff === null) throw new TypeError("option `backoff` must be an object");
+    const br = reader(o.backoff, "backoff.", BACKOFF_KNOWN);
+    b = {
+      initialDelay: br.number("initialDelay"), factor: br.number("factor"), maxDelay: br.number("maxDelay"),
+      jitter: br.oneOf("jitter", ["none", "full", "equal"]), maxAttempts: br.whole("maxAttempts"),
+      maxElapsed: br.number("maxElapsed"), resetAfter: br.number("resetAfter"), retryFloor: br.number("retryFloor"),
+    };
+  }
+  if (o.retry !== undefined && typeof o.retry !== "function") throw new TypeError("option `retry` must be a function");
+  const idleTimeout = r.number("idleTimeout");
+  const param = r.string("lastEventIdParam");
+  const lastEventId = r.string("lastEventId");
+  const maxEventSize = r.whole("maxEventSize");
+  const pauseWhenHidden = r.boolean("pauseWhenHidden") ?? false;
+  if (idleTimeout === 0) throw invalid("idleTimeout", "must be greater than zero");
+  if (maxEventSize === 0) throw invalid("maxEventSize", "must be greater than zero");
+  if (param === "") throw invalid("lastEventIdParam", "must not be empty");
+  if (transport === "eventsource") {
+    const fetchOnly = fixed.length || typeof headers === "function" ? "headers"
+      : method !== "GET" ? "method" : body !== undefined ? "body" : credentials === "omit" ? "credentials" : null;
+    if (fetchOnly) throw invalid(fetchOnly, "the browser's EventSource cannot do this; use the transport \"fetch\"");
+  }
+  // Resolved as the browser will, so that a bad URL fails here, not later.
+  let resolved;
+  try {
+    const base = globalThis.location?.href;
+    resolved = base === undefined ? new URL(url) : new URL(url, base);
+  } catch {
+    throw new SyntaxError(`TypedEventSource: "${url}" is not a valid URL`);
+  }
+  try {
+    new Headers(fixed);
+  } catch (e) {
+    throw invalid("headers", message(e));
+  }
+  return {
+    url: resolved.href, origin: resolved.origin, fetch: transport === "fetch", credentials,
+    withCredentials: wantsCredentials || credentials === "include", headers, method, body, param,
+    ...b, retry: o.retry, idleTimeout, lastEventId, maxEventSize, pauseWhenHidden,
+    online: globalThis.navigator?.onLine !== false,
+    visible: globalThis.document?.visibilityState !== "hidden",
+  };
 }
 
 // `EventSource`'s readyState values.
@@ -225,8 +328,8 @@ function install(proto) {
 export class Driver {
   constructor(machine, settings) {
     this.machine = machine;
-    // `url`, `origin`, `fetch`, `credentials`, `withCredentials`, `headers`, `method`,
-    // `body` and `param` (the last-event-id query parameter), checked by the wasm module.
+    // What `check` returned: `url`, `origin`, `fetch`, `credentials`, `withCredentials`,
+    // `headers`, `method`, `body` and `param` (the last-event-id query parameter) among others.
     this.settings = settings;
     this.readyState = CONNECTING;
     this.lastState = null;

@@ -19,7 +19,6 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::machine::State;
-use crate::web::{Credentials, Transport};
 use machine::JsMachine;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -32,7 +31,7 @@ extern "C" {
     #[derive(Clone)]
     type Driver;
     #[wasm_bindgen(constructor)]
-    fn new(machine: JsMachine, settings: &Object) -> Driver;
+    fn new(machine: JsMachine, settings: &options::Checked) -> Driver;
     /// Gives the driver its `TypedEventSource`, and the class its methods (on first use).
     #[wasm_bindgen(method)]
     fn own(this: &Driver, source: &JsValue);
@@ -84,7 +83,7 @@ fn state_to_js(s: &State) -> JsValue {
 /// A typed, reconnecting `EventSource`. See the package's README and `.d.ts`.
 ///
 /// Its methods and accessors are `facade.js`'s (see `Driver::own`): here are only its
-/// constructor, which checks the options and builds the machine, and its constants.
+/// constructor, which builds the machine from the checked options, and its constants.
 #[wasm_bindgen(js_name = TypedEventSource, skip_typescript)]
 pub struct TypedEventSource {
     driver: Driver,
@@ -98,38 +97,8 @@ impl TypedEventSource {
     /// while the stream is open (see `own` in `facade.js`).
     #[wasm_bindgen(constructor)]
     pub fn construct(url: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-        // A string or a URL object, as `EventSource` accepts.
-        let url = match url.as_string() {
-            Some(s) => s,
-            None => String::from(url.unchecked_ref::<js_sys::Object>().to_string()),
-        };
-        let url = url.as_str();
-        let mut parsed = options::parse(url, &options)?;
-        let machine = parsed.builder.machine().map_err(|e| match e {
-            crate::Error::InvalidOption { option: "url", .. } => {
-                JsValue::from(js_sys::SyntaxError::new(&format!(
-                    "TypedEventSource: \"{url}\" is not a valid URL"
-                )))
-            }
-            e => options::type_error(&format!("TypedEventSource: {e}")),
-        })?;
-        let o = parsed.builder.options();
-        let settings = Object::new();
-        set(&settings, "url", o.url.as_str());
-        set(&settings, "origin", crate::web::origin_of(&o.url));
-        set(&settings, "fetch", o.transport == Transport::Fetch);
-        let credentials = match o.credentials {
-            Credentials::Omit => "omit",
-            Credentials::SameOrigin => "same-origin",
-            Credentials::Include => "include",
-        };
-        set(&settings, "credentials", credentials);
-        set(&settings, "withCredentials", parsed.with_credentials);
-        set(&settings, "headers", parsed.headers);
-        set(&settings, "method", o.fetch.method.as_str());
-        set(&settings, "body", o.fetch.body.clone());
-        set(&settings, "param", o.last_event_id_param.clone());
-        let driver = Driver::new(JsMachine::new(machine), &settings);
+        let (machine, checked) = options::machine(&url, &options)?;
+        let driver = Driver::new(JsMachine::new(machine), &checked);
         let me = JsValue::from(TypedEventSource {
             driver: driver.clone(),
         });

@@ -1,222 +1,117 @@
-//! The options object of `new TypedEventSource(url, options)`, checked field by field: a wrong
-//! type, a negative delay or an unknown name throws a `TypeError` naming the option, and
-//! nothing is opened.
+//! The options of `new TypedEventSource(url, options)`: `facade.js` checks them field by field
+//! (a wrong type, a negative delay or an unknown name throws a `TypeError` naming the option,
+//! a bad URL a `SyntaxError`), and here they become the machine's settings, with the back-off
+//! checked by [`Backoff::validate`] as for Rust apps. Nothing is opened when one is wrong.
 
 use std::time::Duration;
 
-use js_sys::{Function, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use web_time::Instant;
 
 use super::errors;
 use crate::core::backoff::{Backoff, Jitter};
-use crate::core::machine::{Decision, RetryPolicy};
-use crate::web::{Builder, Credentials, Transport};
+use crate::core::machine::{Decision, Environment, Machine, MachineConfig, RetryPolicy};
+use crate::core::parser::ParserConfig;
 
-const KNOWN: &[&str] = &[
-    "transport",
-    "withCredentials",
-    "credentials",
-    "headers",
-    "method",
-    "body",
-    "backoff",
-    "retry",
-    "idleTimeout",
-    "lastEventIdParam",
-    "lastEventId",
-    "maxEventSize",
-    "pauseWhenHidden",
-];
+#[wasm_bindgen(module = "/src/js/facade.js")]
+extern "C" {
+    /// The options as `facade.js` checked them, with the page's situation: what the driver
+    /// and the machine take.
+    pub(crate) type Checked;
+    #[wasm_bindgen(catch)]
+    fn check(url: &JsValue, options: &JsValue) -> Result<Checked, JsValue>;
+    #[wasm_bindgen(method, getter, js_name = initialDelay)]
+    fn initial_delay(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn factor(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter, js_name = maxDelay)]
+    fn max_delay(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn jitter(this: &Checked) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = maxAttempts)]
+    fn max_attempts(this: &Checked) -> Option<u32>;
+    #[wasm_bindgen(method, getter, js_name = maxElapsed)]
+    fn max_elapsed(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter, js_name = resetAfter)]
+    fn reset_after(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter, js_name = retryFloor)]
+    fn retry_floor(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn retry(this: &Checked) -> Option<Function>;
+    #[wasm_bindgen(method, getter, js_name = idleTimeout)]
+    fn idle_timeout(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter, js_name = lastEventId)]
+    fn last_event_id(this: &Checked) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = maxEventSize)]
+    fn max_event_size(this: &Checked) -> Option<u32>;
+    #[wasm_bindgen(method, getter, js_name = pauseWhenHidden)]
+    fn pause_when_hidden(this: &Checked) -> bool;
+    #[wasm_bindgen(method, getter)]
+    fn online(this: &Checked) -> bool;
+    #[wasm_bindgen(method, getter)]
+    fn visible(this: &Checked) -> bool;
+}
 
-const BACKOFF_KNOWN: &[&str] = &[
-    "initialDelay",
-    "factor",
-    "maxDelay",
-    "jitter",
-    "maxAttempts",
-    "maxElapsed",
-    "resetAfter",
-    "retryFloor",
-];
-
-pub(crate) fn type_error(msg: &str) -> JsValue {
+fn type_error(msg: &str) -> JsValue {
     js_sys::TypeError::new(msg).into()
 }
 
-struct Reader<'a> {
-    obj: &'a JsValue,
-    prefix: &'a str,
+/// Milliseconds.
+fn millis(ms: Option<f64>) -> Option<Duration> {
+    ms.map(|ms| Duration::from_secs_f64(ms / 1000.0))
 }
 
-impl Reader<'_> {
-    fn get(&self, name: &str) -> Result<Option<JsValue>, JsValue> {
-        let v = Reflect::get(self.obj, &name.into())?;
-        Ok((!v.is_undefined()).then_some(v))
+/// Checks the options and builds the machine, which asks for its first connection.
+pub(crate) fn machine(url: &JsValue, options: &JsValue) -> Result<(Machine, Checked), JsValue> {
+    let c = check(url, options)?;
+    let mut p = Backoff::default();
+    if let Some(v) = millis(c.initial_delay()) {
+        p = p.initial(v);
     }
-
-    fn bad(&self, name: &str, what: &str) -> JsValue {
-        type_error(&format!("option `{}{name}` must be {what}", self.prefix))
+    if let Some(v) = c.factor() {
+        p = p.factor(v);
     }
-
-    fn string(&self, name: &str) -> Result<Option<String>, JsValue> {
-        self.get(name)?
-            .map(|v| v.as_string().ok_or_else(|| self.bad(name, "a string")))
-            .transpose()
+    if let Some(v) = millis(c.max_delay()) {
+        p = p.max(v);
     }
-
-    fn boolean(&self, name: &str) -> Result<Option<bool>, JsValue> {
-        self.get(name)?
-            .map(|v| v.as_bool().ok_or_else(|| self.bad(name, "a boolean")))
-            .transpose()
+    match c.jitter().as_deref() {
+        Some("none") => p = p.jitter(Jitter::None),
+        Some("full") => p = p.jitter(Jitter::Full),
+        _ => {}
     }
-
-    /// A non-negative finite number.
-    fn number(&self, name: &str) -> Result<Option<f64>, JsValue> {
-        self.get(name)?
-            .map(|v| {
-                v.as_f64()
-                    .filter(|n| n.is_finite() && *n >= 0.0)
-                    .ok_or_else(|| self.bad(name, "a finite number, not negative"))
-            })
-            .transpose()
+    if let Some(v) = c.max_attempts() {
+        p = p.max_attempts(Some(v));
     }
-
-    /// Milliseconds.
-    fn millis(&self, name: &str) -> Result<Option<Duration>, JsValue> {
-        Ok(self
-            .number(name)?
-            .map(|ms| Duration::from_secs_f64(ms / 1000.0)))
+    if let Some(v) = millis(c.max_elapsed()) {
+        p = p.max_elapsed(Some(v));
     }
-
-    fn whole(&self, name: &str) -> Result<Option<u32>, JsValue> {
-        self.number(name)?
-            .map(|n| {
-                (n.fract() == 0.0 && n <= f64::from(u32::MAX))
-                    .then_some(n as u32)
-                    .ok_or_else(|| self.bad(name, "a whole number"))
-            })
-            .transpose()
+    if let Some(v) = millis(c.reset_after()) {
+        p = p.reset_after(v);
     }
-
-    fn check_known(&self, known: &[&str]) -> Result<(), JsValue> {
-        for key in Object::keys(self.obj.unchecked_ref::<Object>()).iter() {
-            let key = key.as_string().unwrap_or_default();
-            if !known.contains(&key.as_str()) {
-                return Err(type_error(&format!(
-                    "unknown option `{}{key}`; known: {}",
-                    self.prefix,
-                    known.join(", ")
-                )));
-            }
-        }
-        Ok(())
+    if let Some(v) = millis(c.retry_floor()) {
+        p = p.retry_floor(v);
     }
-}
-
-/// Header pairs from a plain object of strings.
-fn header_pairs(v: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
-    if !v.is_object() {
-        return Err(type_error(
-            "option `headers` must be an object of strings or a function",
-        ));
-    }
-    let mut out = Vec::new();
-    for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
-        let pair: js_sys::Array = entry.unchecked_into();
-        let (k, val) = (pair.get(0).as_string(), pair.get(1).as_string());
-        match (k, val) {
-            (Some(k), Some(val)) => out.push((k, val)),
-            _ => return Err(type_error("option `headers` must map names to strings")),
-        }
-    }
-    Ok(out)
-}
-
-/// What the facade keeps from its options besides the builder.
-pub(crate) struct Parsed {
-    pub(crate) builder: Builder,
-    pub(crate) with_credentials: bool,
-    /// The `headers` option as given (checked): an object of strings or a function, which
-    /// `facade.js` calls before every attempt.
-    pub(crate) headers: JsValue,
-}
-
-pub(crate) fn parse(url: &str, options: &JsValue) -> Result<Parsed, JsValue> {
-    let mut b = crate::web::EventSource::builder(url);
-    let mut with_credentials = false;
-    let mut headers = JsValue::UNDEFINED;
-    if options.is_undefined() || options.is_null() {
-        return Ok(Parsed {
-            builder: b,
-            with_credentials,
-            headers,
-        });
-    }
-    if !options.is_object() {
-        return Err(type_error("options must be an object"));
-    }
-    let r = Reader {
-        obj: options,
-        prefix: "",
-    };
-    r.check_known(KNOWN)?;
-    let transport = match r.string("transport")?.as_deref() {
-        None | Some("eventsource") => Transport::EventSource,
-        Some("fetch") => Transport::Fetch,
-        Some(other) => {
-            return Err(type_error(&format!(
-                "option `transport` must be \"eventsource\" or \"fetch\", not \"{other}\""
-            )))
-        }
-    };
-    b = b.transport(transport);
-    if r.boolean("withCredentials")? == Some(true) {
-        with_credentials = true;
-        b = b.credentials(Credentials::Include);
-    }
-    match r.string("credentials")?.as_deref() {
-        None => {}
-        Some("omit") => b = b.credentials(Credentials::Omit),
-        Some("same-origin") => b = b.credentials(Credentials::SameOrigin),
-        Some("include") => {
-            with_credentials = true;
-            b = b.credentials(Credentials::Include);
-        }
-        Some(other) => {
-            return Err(type_error(&format!(
-            "option `credentials` must be \"omit\", \"same-origin\" or \"include\", not \"{other}\""
-        )))
-        }
-    }
-    if let Some(h) = r.get("headers")? {
-        if h.is_function() {
-            // Called by `facade.js`; the builder only learns that headers are sent, so that
-            // it turns them down over the browser's EventSource.
-            b = b.headers_with(|| std::future::ready(Vec::new()));
-        } else {
-            for (k, v) in header_pairs(&h)? {
-                b = b.header(k, v);
-            }
-        }
-        headers = h;
-    }
-    if let Some(m) = r.string("method")? {
-        b = b.method(m);
-    }
-    if let Some(body) = r.string("body")? {
-        b = b.body(body);
-    }
-    if let Some(o) = r.get("backoff")? {
-        if !o.is_object() {
-            return Err(type_error("option `backoff` must be an object"));
-        }
-        b = b.backoff(backoff(&o)?);
-    }
-    if let Some(f) = r.get("retry")? {
-        let f: Function = f
-            .dyn_into()
-            .map_err(|_| type_error("option `retry` must be a function"))?;
-        b = b.retry_policy(RetryPolicy::new(move |error, default| {
+    // In the names a JavaScript caller gave.
+    p.validate().map_err(|e| {
+        let (name, reason) = match e.option {
+            "initial" => ("initialDelay", e.reason),
+            "max" => ("maxDelay", "must be at least `backoff.initialDelay`"),
+            "max_attempts" => (
+                "maxAttempts",
+                "must be at least 1 (or left out for no limit)",
+            ),
+            other => (other, e.reason),
+        };
+        type_error(&format!("option `backoff.{name}` {reason}"))
+    })?;
+    let mut config = MachineConfig::default()
+        .backoff(p)
+        .idle_timeout(millis(c.idle_timeout()))
+        .pause_when_hidden(c.pause_when_hidden())
+        .last_event_id(c.last_event_id());
+    if let Some(f) = c.retry() {
+        config = config.retry_policy(RetryPolicy::new(move |error, default| {
             match f.call1(&JsValue::NULL, &errors::to_js(error)) {
                 Ok(v) if v.as_bool() == Some(true) => Decision::Retry,
                 Ok(v) if v.as_bool() == Some(false) => Decision::Stop,
@@ -224,75 +119,13 @@ pub(crate) fn parse(url: &str, options: &JsValue) -> Result<Parsed, JsValue> {
             }
         }));
     }
-    if let Some(t) = r.millis("idleTimeout")? {
-        b = b.idle_timeout(t);
+    if let Some(n) = c.max_event_size() {
+        config = config.parser(ParserConfig::default().max_event_size(n as usize));
     }
-    if let Some(p) = r.string("lastEventIdParam")? {
-        b = b.last_event_id_param(p);
-    }
-    if let Some(id) = r.string("lastEventId")? {
-        b = b.last_event_id(id);
-    }
-    if let Some(n) = r.whole("maxEventSize")? {
-        b = b.max_event_size(n as usize);
-    }
-    if let Some(p) = r.boolean("pauseWhenHidden")? {
-        b = b.pause_when_hidden(p);
-    }
-    Ok(Parsed {
-        builder: b,
-        with_credentials,
-        headers,
-    })
-}
-
-fn backoff(o: &JsValue) -> Result<Backoff, JsValue> {
-    let r = Reader {
-        obj: o,
-        prefix: "backoff.",
+    let env = Environment {
+        online: c.online(),
+        visible: c.visible(),
     };
-    r.check_known(BACKOFF_KNOWN)?;
-    let mut p = Backoff::default();
-    if let Some(v) = r.millis("initialDelay")? {
-        p = p.initial(v);
-    }
-    if let Some(v) = r.number("factor")? {
-        p = p.factor(v);
-    }
-    if let Some(v) = r.millis("maxDelay")? {
-        p = p.max(v);
-    }
-    match r.string("jitter")?.as_deref() {
-        None => {}
-        Some("none") => p = p.jitter(Jitter::None),
-        Some("full") => p = p.jitter(Jitter::Full),
-        Some("equal") => p = p.jitter(Jitter::Equal),
-        Some(other) => {
-            return Err(type_error(&format!(
-                "option `backoff.jitter` must be \"none\", \"full\" or \"equal\", not \"{other}\""
-            )))
-        }
-    }
-    if let Some(v) = r.whole("maxAttempts")? {
-        p = p.max_attempts(Some(v));
-    }
-    if let Some(v) = r.millis("maxElapsed")? {
-        p = p.max_elapsed(Some(v));
-    }
-    if let Some(v) = r.millis("resetAfter")? {
-        p = p.reset_after(v);
-    }
-    if let Some(v) = r.millis("retryFloor")? {
-        p = p.retry_floor(v);
-    }
-    p.validate().map_err(|e| {
-        let name = match e.option {
-            "initial" => "initialDelay",
-            "max" => "maxDelay",
-            "max_attempts" => "maxAttempts",
-            other => other,
-        };
-        type_error(&format!("option `backoff.{name}` {}", e.reason))
-    })?;
-    Ok(p)
+    let machine = Machine::new(config, env, Instant::now(), crate::web::random_seed());
+    Ok((machine, c))
 }

@@ -359,10 +359,8 @@ impl Builder {
         Ok(EventSource { shared })
     }
 
-    /// Validates the options and builds the machine, which asks for its first connection:
-    /// [`Builder::open`] up to connecting. The JS facade, whose connections are JavaScript's,
-    /// goes no further.
-    pub(crate) fn machine(&mut self) -> Result<Machine, Error> {
+    /// Validates the options and builds the machine, which asks for its first connection.
+    fn machine(&mut self) -> Result<Machine, Error> {
         self.check()?;
         let mut config = std::mem::take(&mut self.config);
         if let Some(size) = self.max_event_size {
@@ -372,27 +370,14 @@ impl Builder {
             online: browser::online(),
             visible: browser::visible(),
         };
-        let seed = self
-            .seed
-            .unwrap_or_else(|| (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64);
+        let seed = self.seed.unwrap_or_else(random_seed);
         Ok(Machine::new(config, env, Instant::now(), seed))
-    }
-
-    /// The options, checked once [`Builder::machine`] has returned.
-    #[cfg(feature = "js")]
-    pub(crate) fn options(&self) -> &Options {
-        &self.options
     }
 }
 
-/// The origin (`scheme://host:port`) of `url` resolved against the page, or `""`.
-#[cfg_attr(not(feature = "js"), allow(dead_code))]
-pub(crate) fn origin_of(url: &str) -> String {
-    let resolved = match browser::base_url() {
-        Some(base) => web_sys::Url::new_with_base(url, &base),
-        None => web_sys::Url::new(url),
-    };
-    resolved.map(|u| u.origin()).unwrap_or_default()
+/// A seed for the back-off's jitter, from `Math.random()`.
+pub(crate) fn random_seed() -> u64 {
+    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
 }
 
 /// A Server-Sent Events stream with typed handlers and a reconnection policy.

@@ -45,6 +45,16 @@ test("bad options throw a TypeError or SyntaxError naming the option", async () 
       unknown: attempt("/sse", { retries: 3 }),
       headers: attempt("/sse", { headers: { "X-A": "b" } }),
       jitter: attempt("/sse", { backoff: { jitter: "lots" } }),
+      maxDelay: attempt("/sse", { backoff: { initialDelay: 5000, maxDelay: 1000 } }),
+      attempts: attempt("/sse", { backoff: { maxAttempts: 0 } }),
+      idle: attempt("/sse", { idleTimeout: 0 }),
+      size: attempt("/sse", { maxEventSize: 1.5 }),
+      method: attempt("/sse", { method: "POST" }),
+      credentials: attempt("/sse", { transport: "fetch", credentials: "sometimes" }),
+      headerName: attempt("/sse", { transport: "fetch", headers: { "bad name": "x" } }),
+      headerValue: attempt("/sse", { transport: "fetch", headers: { "X-A": 1 } }),
+      retry: attempt("/sse", { retry: 5 }),
+      options: attempt("/sse", "fetch"),
     };
   });
   assert.match(results.url, /^SyntaxError: /);
@@ -54,6 +64,16 @@ test("bad options throw a TypeError or SyntaxError naming the option", async () 
   assert.match(results.unknown, /^TypeError: unknown option `retries`/);
   assert.match(results.headers, /^TypeError: .*`headers`.*Transport::Fetch|^TypeError: .*headers/);
   assert.match(results.jitter, /^TypeError: .*`backoff\.jitter`/);
+  assert.equal(results.maxDelay, "TypeError: option `backoff.maxDelay` must be at least `backoff.initialDelay`");
+  assert.equal(results.attempts, "TypeError: option `backoff.maxAttempts` must be at least 1 (or left out for no limit)");
+  assert.match(results.idle, /^TypeError: .*`idleTimeout`: must be greater than zero/);
+  assert.equal(results.size, "TypeError: option `maxEventSize` must be a whole number");
+  assert.match(results.method, /^TypeError: .*`method`: the browser's EventSource cannot do this/);
+  assert.equal(results.credentials, 'TypeError: option `credentials` must be "omit", "same-origin" or "include", not "sometimes"');
+  assert.match(results.headerName, /^TypeError: .*invalid option `headers`: /);
+  assert.equal(results.headerValue, "TypeError: option `headers` must map names to strings");
+  assert.equal(results.retry, "TypeError: option `retry` must be a function");
+  assert.equal(results.options, "TypeError: options must be an object");
   // Nothing was half-opened: the server saw no request at all.
   const log = await (await fetch(`${DEMO_URL}/log?scenario=never`)).json();
   assert.equal(log.requests, 0);
