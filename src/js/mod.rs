@@ -4,12 +4,12 @@
 //! Its TypeScript declarations are hand-written (`typed_eventsource.d.ts`, included below) so
 //! that an event map types `on("price", p => ...)`.
 //!
-//! The wasm half checks the options and holds the parser and the reconnect machine
-//! ([`JsMachine`]), which decide everything. The JavaScript half (`facade.js`) does what the
-//! machine asks (connect, abort, arm the timer), feeds it what happens and dispatches to the
-//! listeners: the job `crate::web` does for Rust apps, done in JavaScript so that the
-//! package's wasm carries no browser bindings, closures or futures (BENCHMARKS.md: 44.3 KB
-//! gzipped with `crate::web` inside, 31.6 KB without).
+//! The wasm half holds the parser and the reconnect machine ([`JsMachine`]), which decide
+//! everything, and checks the back-off. The JavaScript half (`facade.js`) checks the options,
+//! does what the machine asks (connect, abort, arm the timer), feeds it what happens and
+//! dispatches to the listeners: the job `crate::web` does for Rust apps, done in JavaScript
+//! so that the package's wasm carries no browser bindings, closures, futures or option
+//! parsing (BENCHMARKS.md: 44.3 KB gzipped with them, 25.0 KB without).
 
 mod errors;
 mod machine;
