@@ -62,7 +62,7 @@ function attributeOf(all, type) {
   return type === "message" ? all.onmessage : type === "open" ? all.onopen : type === "error" ? all.onerror : null;
 }
 
-// The listeners' storage (above), and each source's driver.
+// Each source's driver, kept on the source as its listeners are (above).
 const DRIVER = Symbol("driver");
 
 function driverOf(source) {
