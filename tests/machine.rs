@@ -741,3 +741,25 @@ fn a_close_with_nothing_undelivered_keeps_the_last_event_id() {
     p.m.close();
     assert_eq!(p.m.last_event_id(), "2");
 }
+
+#[test]
+fn a_huge_retry_or_idle_timeout_waits_long_and_never_overflows_the_clock() {
+    let mut p = Pair::new(exact());
+    let (id, _) = p.connect();
+    p.open(id);
+    // u64::MAX milliseconds and more: the parser saturates, the wait must not overflow.
+    p.m.handle_bytes(id, b"retry: 99999999999999999999999\n\n", p.now);
+    p.m.handle_end(id, p.now);
+    let century = Duration::from_secs(100 * 365 * 86_400);
+    assert!(
+        matches!(p.m.state(), State::Reconnecting { delay, .. } if *delay > century),
+        "{:?}",
+        p.m.state()
+    );
+    assert!(p.m.poll_timeout().is_some_and(|t| t > p.now + century));
+    let mut p = Pair::new(exact().idle_timeout(Some(Duration::MAX)));
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_bytes(id, b"data: x\n\n", p.now);
+    assert!(p.m.poll_timeout().is_some_and(|t| t > p.now + century));
+}

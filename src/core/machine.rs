@@ -256,6 +256,11 @@ pub struct Machine {
     delivered_id: String,
 }
 
+/// The longest the machine waits for anything, about 136 years. A server's `retry:` or
+/// `Retry-After`, or a setting, may ask for longer than a clock can count to; added to the
+/// time, that would overflow it.
+const LONGEST_WAIT: Duration = Duration::from_secs(1 << 32);
+
 fn is_event_stream(content_type: &str) -> bool {
     content_type.split(';').next().is_some_and(|essence| {
         essence
@@ -351,7 +356,7 @@ impl Machine {
     }
 
     fn touch(&mut self, now: Instant) {
-        self.idle_at = self.config.idle_timeout.map(|t| now + t);
+        self.idle_at = self.config.idle_timeout.map(|t| now + t.min(LONGEST_WAIT));
     }
 
     /// The response arrived: `status` and `content_type` as far as the transport sees them
@@ -633,7 +638,9 @@ impl Machine {
             Error::HttpStatus { retry_after, .. } => *retry_after,
             _ => None,
         };
-        let delay = backoff.delay(self.attempt, self.server_retry, retry_after, &mut self.rng);
+        let delay = backoff
+            .delay(self.attempt, self.server_retry, retry_after, &mut self.rng)
+            .min(LONGEST_WAIT);
         let out_of_attempts = backoff.max_attempts.is_some_and(|m| self.attempt > m);
         let out_of_time = backoff
             .max_elapsed

@@ -57,9 +57,10 @@ fn type_error(msg: &str) -> JsValue {
     js_sys::TypeError::new(msg).into()
 }
 
-/// Milliseconds.
+/// Milliseconds (checked finite and not negative); more than a `Duration` holds is the
+/// longest one, which the machine caps at what its clock can count to.
 fn millis(ms: Option<f64>) -> Option<Duration> {
-    ms.map(|ms| Duration::from_secs_f64(ms / 1000.0))
+    ms.map(|ms| Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX))
 }
 
 /// Checks the options and builds the machine, which asks for its first connection.
