@@ -9,7 +9,7 @@
 //! does what the machine asks (connect, abort, arm the timer), feeds it what happens and
 //! dispatches to the listeners: the job `crate::web` does for Rust apps, done in JavaScript
 //! so that the package's wasm carries no browser bindings, closures, futures or option
-//! parsing (BENCHMARKS.md: 44.3 KB gzipped with them, 25.0 KB without).
+//! parsing (BENCHMARKS.md: 44.3 KB gzipped with them, 25.3 KB without).
 
 mod errors;
 mod machine;

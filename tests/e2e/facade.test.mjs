@@ -463,3 +463,28 @@ test("the stream follows the page: offline pauses a reconnection, online, pagesh
   const log = await requests(r.key);
   assert.deepEqual(log.map((x) => x.resumed_after), [null, 1, 2, 3]);
 });
+
+test("a wait too long for a clock (a server's retry:, an option) is a century, not a crash", async () => {
+  const r = await page.evaluate(async () => {
+    const reconnecting = (url, options) => new Promise((resolve) => {
+      const es = new window.TES(url, { transport: "fetch", ...options });
+      es.onstatechange = (s) => {
+        if (s.state === "reconnecting") { es.close(); resolve(s.delay); }
+      };
+    });
+    const delays = {
+      retry: await reconnecting(`/sse?scenario=huge-retry-${Math.random()}&count=1&retry=18446744073709551615&end=close`, {}),
+      options: await reconnecting(`/sse?scenario=huge-options-${Math.random()}&count=1&end=close`, {
+        idleTimeout: 1e300, backoff: { initialDelay: 1e300, maxDelay: 1e300, jitter: "none" },
+      }),
+    };
+    // The module goes on working.
+    const es = new window.TES(`/sse?scenario=after-huge-${Math.random()}&count=1&end=hold`, { transport: "fetch" });
+    const data = await new Promise((resolve) => { es.onmessage = (e) => resolve(e.data); });
+    es.close();
+    return { delays, data };
+  });
+  const century = 100 * 365 * 86_400_000;
+  assert.ok(r.delays.retry > century && r.delays.options > century, JSON.stringify(r.delays));
+  assert.equal(typeof r.data, "string");
+});
