@@ -261,6 +261,13 @@ pub struct Machine {
 /// time, that would overflow it.
 const LONGEST_WAIT: Duration = Duration::from_secs(1 << 32);
 
+/// A `Retry-After` header's value in seconds, as both transports that see headers read it
+/// (the HTTP-date form is not honoured).
+#[cfg(feature = "fetch")]
+pub(crate) fn retry_after(value: &str) -> Option<Duration> {
+    value.trim_ascii().parse().ok().map(Duration::from_secs)
+}
+
 fn is_event_stream(content_type: &str) -> bool {
     content_type.split(';').next().is_some_and(|essence| {
         essence

@@ -3,14 +3,12 @@
 //! connection, the timer, the page's lifecycle and the listeners); this object owns every
 //! decision, as [`crate::web`] leaves them to the same machine.
 
-use std::time::Duration;
-
 use wasm_bindgen::prelude::*;
 use web_time::Instant;
 
 use super::{errors, state_to_js};
 use crate::core::error::Error;
-use crate::core::machine::{ConnectionId, Machine, Output};
+use crate::core::machine::{self, ConnectionId, Machine, Output};
 use crate::core::parser::Event;
 
 /// The facade's machine (exported for `facade.js` only; not in the `.d.ts`).
@@ -96,10 +94,7 @@ impl JsMachine {
         content_type: Option<String>,
         retry_after: Option<String>,
     ) -> bool {
-        // `Retry-After` in seconds (the HTTP-date form is not honoured).
-        let retry_after = retry_after
-            .and_then(|v| v.trim_ascii().parse().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after.as_deref().and_then(machine::retry_after);
         let c = conn(id);
         self.machine.handle_response(
             c,

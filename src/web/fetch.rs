@@ -82,10 +82,9 @@ pub(crate) fn headers(
     Ok(h)
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not honoured).
+/// The response's `Retry-After`, in seconds.
 fn retry_after(response: &Response) -> Option<Duration> {
-    let value = response.headers().get("retry-after").ok()??;
-    value.trim_ascii().parse().ok().map(Duration::from_secs)
+    crate::core::machine::retry_after(&response.headers().get("retry-after").ok()??)
 }
 
 async fn run(
