@@ -246,31 +246,6 @@ class Methods {
     driverOf(this).removeHandler(`${type}`, handler);
   }
 
-  get onopen() {
-    return driverOf(this).attribute("onopen");
-  }
-  set onopen(f) {
-    driverOf(this).setAttribute("onopen", f, "open");
-  }
-  get onmessage() {
-    return driverOf(this).attribute("onmessage");
-  }
-  set onmessage(f) {
-    driverOf(this).setAttribute("onmessage", f, "message");
-  }
-  get onerror() {
-    return driverOf(this).attribute("onerror");
-  }
-  set onerror(f) {
-    driverOf(this).setAttribute("onerror", f, "error");
-  }
-  get onstatechange() {
-    return driverOf(this).attribute("onstatechange");
-  }
-  set onstatechange(f) {
-    driverOf(this).setAttribute("onstatechange", f, null);
-  }
-
   get readyState() {
     return driverOf(this).readyState;
   }
@@ -313,6 +288,20 @@ class Methods {
   get CLOSED() {
     return CLOSED;
   }
+}
+
+// The `on...` attributes, each with the type of the server's events it makes the connection
+// deliver (`onmessage`'s is always delivered; `onstatechange` takes no events).
+for (const [name, type] of [["onopen", "open"], ["onmessage", "message"], ["onerror", "error"], ["onstatechange", null]]) {
+  Object.defineProperty(Methods.prototype, name, {
+    get() {
+      return driverOf(this).attribute(name);
+    },
+    set(f) {
+      driverOf(this).setAttribute(name, f, type);
+    },
+    configurable: true,
+  });
 }
 
 // Puts `Methods` on the exported class's prototype, once.
