@@ -201,7 +201,8 @@ export function check(url, options) {
   }
   return {
     url: resolved.href, origin: resolved.origin, fetch: transport === "fetch", credentials,
-    withCredentials: wantsCredentials || credentials === "include", headers, method, body, param,
+    withCredentials: wantsCredentials || credentials === "include", method, body, param,
+    headers: fixed, headersFn: typeof headers === "function" ? headers : undefined,
     ...b, retry: o.retry, idleTimeout, lastEventId, maxEventSize, pauseWhenHidden,
     online: globalThis.navigator?.onLine !== false,
     visible: globalThis.document?.visibilityState !== "hidden",
@@ -318,7 +319,8 @@ export class Driver {
   constructor(machine, settings) {
     this.machine = machine;
     // What `check` returned: `url`, `origin`, `fetch`, `credentials`, `withCredentials`,
-    // `headers`, `method`, `body` and `param` (the last-event-id query parameter) among others.
+    // `headers` (the fixed ones, as pairs), `headersFn`, `method`, `body` and `param` (the
+    // last-event-id query parameter) among others.
     this.settings = settings;
     this.readyState = CONNECTING;
     this.lastState = null;
@@ -500,10 +502,9 @@ export class Driver {
   async request(id, url, lastEventId, signal) {
     const s = this.settings;
     const headers = new Headers({ Accept: "text/event-stream" });
-    const fixed = typeof s.headers === "object" && s.headers !== null ? pairs(s.headers) : [];
-    const dynamic = typeof s.headers === "function" ? await callHeaders(s.headers) : [];
+    const dynamic = s.headersFn ? await callHeaders(s.headersFn) : [];
     if (signal.aborted) return;
-    for (const [name, value] of [...fixed, ...dynamic]) headers.set(name, value);
+    for (const [name, value] of [...s.headers, ...dynamic]) headers.set(name, value);
     if (lastEventId !== null) headers.set("Last-Event-ID", lastEventId);
     const response = await fetch(url, {
       method: s.method, headers, body: s.body, signal, cache: "no-store", credentials: s.credentials,
