@@ -731,6 +731,23 @@ fn events_parsed_but_not_yet_delivered_are_dropped_by_close() {
 }
 
 #[test]
+fn the_last_event_id_follows_the_events_polled_not_those_parsed() {
+    let mut p = Pair::new(exact());
+    let (id, _) = p.connect();
+    p.open(id);
+    p.outputs();
+    p.m.handle_bytes(id, b"id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\n\n", p.now);
+    // `b` is parsed but not yet handled: a handler of `a` that saves the ID to resume from
+    // later must get `a`'s.
+    assert_eq!(events(&[p.m.poll().expect("an output")]), ["a"]);
+    assert_eq!(p.m.last_event_id(), "1");
+    assert_eq!(events(&[p.m.poll().expect("an output")]), ["b"]);
+    // Nothing waits now, so the ID of the block without data (which dispatches no event)
+    // applies.
+    assert_eq!(p.m.last_event_id(), "3");
+}
+
+#[test]
 fn a_close_with_nothing_undelivered_keeps_the_last_event_id() {
     let mut p = Pair::new(exact());
     let (id, _) = p.connect();

@@ -311,9 +311,15 @@ impl Machine {
         &self.state
     }
 
-    /// The last event ID string: what the next connection resumes after.
+    /// The last event ID string: what the next connection resumes after. While parsed events
+    /// wait to be polled, it is the ID as of the last event polled (the one being handled):
+    /// a [`Machine::close`] now drops the rest, and a reopen resumes there.
     pub fn last_event_id(&self) -> &str {
-        self.parser.last_event_id()
+        if self.outputs.iter().any(|o| matches!(o, Output::Event(_))) {
+            &self.delivered_id
+        } else {
+            self.parser.last_event_id()
+        }
     }
 
     /// Sets where the next connection resumes: for a caller that queues events past
