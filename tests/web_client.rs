@@ -132,6 +132,65 @@ async fn server_events_named_open_and_error_reach_their_handlers() {
     }
 }
 
+/// The last event ID is exact wherever it shows: on each event a raw handler gets, from the
+/// source inside a typed handler (the event being handled), and after a close inside a
+/// handler, where a reopen resumes after the event being handled. (The browser's
+/// `EventSource` transport reads it only when something asks: here the types alternate between
+/// a raw handler, which reads every ID, and a typed one, which does not.)
+#[wasm_bindgen_test]
+async fn the_last_event_id_is_exact_in_handlers_and_across_a_close_in_one() {
+    for transport in BOTH {
+        let key = support::scenario("ids");
+        let url = support::sse_url(&key, "total=6&event=price,news&end=hold");
+        let seen = Shared::default();
+        let source = recording(&url, transport, &[], &seen)
+            .open()
+            .expect("opens");
+        let source = Rc::new(source);
+        let raw_ids = Rc::new(RefCell::new(Vec::new()));
+        let r = raw_ids.clone();
+        source.on_raw("news", move |e| {
+            let seq = serde_json::from_str::<Payload>(&e.data).map(|p| p.seq);
+            r.borrow_mut().push((e.last_event_id.clone(), seq.ok()));
+        });
+        let typed_ids = Rc::new(RefCell::new(Vec::new()));
+        let (t, weak) = (typed_ids.clone(), Rc::downgrade(&source));
+        source.on::<Payload>("price", move |p| {
+            let (Ok(p), Some(source)) = (p, weak.upgrade()) else {
+                return;
+            };
+            t.borrow_mut().push((source.last_event_id(), p.seq));
+            if p.seq == 3 {
+                source.close();
+            }
+        });
+        until("closed in the handler", 5_000, &seen, |s| {
+            closed(s).is_some()
+        })
+        .await;
+        source.reopen();
+        until("the rest", 5_000, &seen, |_| typed_ids.borrow().len() == 3).await;
+        assert_eq!(
+            *typed_ids.borrow(),
+            [
+                ("1".to_owned(), 1),
+                ("3".to_owned(), 3),
+                ("5".to_owned(), 5)
+            ],
+            "{transport:?}"
+        );
+        until("news 6", 5_000, &seen, |_| raw_ids.borrow().len() == 3).await;
+        assert_eq!(
+            *raw_ids.borrow(),
+            [2, 4, 6].map(|i: u64| (i.to_string(), Some(i))),
+            "{transport:?}"
+        );
+        assert_eq!(source.last_event_id(), "6", "{transport:?}");
+        let log = support::log(&key).await;
+        assert_eq!(log["records"][1]["resumed_after"], 3, "{transport:?} {log}");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_decode_failure_keeps_the_type_and_raw_data() {
     for transport in BOTH {

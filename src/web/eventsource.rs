@@ -20,6 +20,7 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSourceInit, MessageEvent};
+use web_time::Instant;
 
 use super::browser::{ConnectionToken, Listener};
 use super::shared::Shared;
@@ -36,6 +37,20 @@ extern "C" {
     fn data(this: &SourceEvent) -> Option<String>;
     #[wasm_bindgen(method, getter, js_name = lastEventId)]
     fn last_event_id(this: &SourceEvent) -> String;
+}
+
+/// The last event the browser's `EventSource` delivered, whose last event ID has not been read
+/// yet. Reading it is a call into the browser per event, which costs about as much as the
+/// rest of an event's way into the machine, and a callback that only decodes an event's data
+/// never sees it; so it is read only when something needs it: before any other input to the
+/// machine (which may reconnect, and so send it), and when the stream is asked for it.
+pub(crate) struct UnreadId(SourceEvent);
+
+impl UnreadId {
+    /// The ID, read from the event.
+    pub(crate) fn read(self) -> String {
+        self.0.last_event_id()
+    }
 }
 
 /// Whether `e` is an event the server sent rather than the browser's own `open` or `error`,
@@ -132,13 +147,31 @@ impl EsConnection {
                 if check && !from_server(&e) {
                     return;
                 }
-                let e: &SourceEvent = e.unchecked_ref();
+                let Some(shared) = weak.upgrade() else { return };
+                let e: SourceEvent = e.unchecked_into();
+                let data = e.data().unwrap_or_default();
+                let reads_id = shared.handlers.reads_id(&owned_type);
+                let mut core = shared.core.borrow_mut();
+                // The event's last event ID is read now only for a callback that looks at it.
+                // Otherwise the event is kept and its ID read when something needs it (see
+                // `UnreadId`), and the machine keeps the one it has until then.
+                let last_event_id = if reads_id {
+                    core.unread_id = None;
+                    e.last_event_id()
+                } else {
+                    if core.machine.current() == Some(id) {
+                        core.unread_id = Some(UnreadId(e));
+                    }
+                    core.machine.last_event_id().to_owned()
+                };
                 let event = Event {
                     event_type: owned_type.clone(),
-                    data: e.data().unwrap_or_default(),
-                    last_event_id: e.last_event_id(),
+                    data,
+                    last_event_id,
                 };
-                Shared::input(&weak, |m, now| m.handle_event(id, event, now));
+                core.machine.handle_event(id, event, Instant::now());
+                drop(core);
+                shared.pump();
             }));
     }
 

@@ -30,12 +30,24 @@ pub(crate) struct Handlers {
     /// Each list is shared with a dispatch in progress (so a handler may add another) and
     /// copied only when it changes, not per event.
     events: RefCell<Vec<(String, EventList)>>,
+    /// The event types with a callback that reads each event's last event ID (see
+    /// [`Handlers::reads_id`]); usually none.
+    #[cfg(feature = "eventsource")]
+    id_readers: RefCell<Vec<String>>,
     states: RefCell<Vec<Callback<State>>>,
     errors: RefCell<Vec<Callback<Error>>>,
 }
 
 impl Handlers {
-    pub(crate) fn on_raw(&self, event_type: &str, f: impl FnMut(&Event) + 'static) {
+    /// Adds a callback for events of this type; `reads_id` when it looks at their
+    /// `last_event_id` (a callback that only decodes the data does not).
+    pub(crate) fn on_raw(&self, event_type: &str, reads_id: bool, f: impl FnMut(&Event) + 'static) {
+        #[cfg(feature = "eventsource")]
+        if reads_id && !self.reads_id(event_type) {
+            self.id_readers.borrow_mut().push(event_type.to_owned());
+        }
+        #[cfg(not(feature = "eventsource"))]
+        let _ = reads_id;
         let f: Callback<Event> = Rc::new(RefCell::new(f));
         let mut events = self.events.borrow_mut();
         match events.iter_mut().find(|(t, _)| t == event_type) {
@@ -49,7 +61,7 @@ impl Handlers {
         event_type: &str,
         mut f: impl FnMut(Result<T, Error>) + 'static,
     ) {
-        self.on_raw(event_type, move |event| f(decode(event)));
+        self.on_raw(event_type, false, move |event| f(decode(event)));
     }
 
     pub(crate) fn on_state(&self, f: impl FnMut(&State) + 'static) {
@@ -73,6 +85,14 @@ impl Handlers {
     #[cfg(feature = "eventsource")]
     pub(crate) fn has_event_type(&self, event_type: &str) -> bool {
         self.events.borrow().iter().any(|(t, _)| t == event_type)
+    }
+
+    /// Whether a callback for this type reads the events' `last_event_id`. The browser's
+    /// `EventSource` transport reads it from each event only then: it is one more call into
+    /// the browser per event, and a callback that only decodes the data never sees it.
+    #[cfg(feature = "eventsource")]
+    pub(crate) fn reads_id(&self, event_type: &str) -> bool {
+        self.id_readers.borrow().iter().any(|t| t == event_type)
     }
 
     pub(crate) fn event(&self, event: &Event) {
@@ -99,6 +119,8 @@ impl Handlers {
 
     pub(crate) fn clear(&self) {
         self.events.borrow_mut().clear();
+        #[cfg(feature = "eventsource")]
+        self.id_readers.borrow_mut().clear();
         self.states.borrow_mut().clear();
         self.errors.borrow_mut().clear();
     }

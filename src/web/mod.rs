@@ -288,7 +288,7 @@ impl Builder {
 
     /// Calls `f` with each event of this type, undecoded.
     pub fn on_raw(self, event_type: &str, f: impl FnMut(&Event) + 'static) -> Self {
-        self.handlers.on_raw(event_type, f);
+        self.handlers.on_raw(event_type, true, f);
         self
     }
 
@@ -439,7 +439,9 @@ impl EventSource {
 
     /// The id of the last event received: where the next connection resumes.
     pub fn last_event_id(&self) -> String {
-        self.shared.core.borrow().machine.last_event_id().to_owned()
+        let mut core = self.shared.core.borrow_mut();
+        core.settle_id();
+        core.machine.last_event_id().to_owned()
     }
 
     /// The browser's `EventSource` in use, if the transport is [`Transport::EventSource`] and
@@ -465,7 +467,7 @@ impl EventSource {
     /// See [`Builder::on_raw`].
     pub fn on_raw(&self, event_type: &str, f: impl FnMut(&Event) + 'static) {
         self.listen_for(event_type);
-        self.shared.handlers.on_raw(event_type, f);
+        self.shared.handlers.on_raw(event_type, true, f);
     }
 
     /// See [`Builder::on_state`].

@@ -11,7 +11,7 @@ use web_time::Instant;
 
 use super::browser::{self, Listener, Timer};
 #[cfg(feature = "eventsource")]
-use super::eventsource::EsConnection;
+use super::eventsource::{EsConnection, UnreadId};
 #[cfg(feature = "fetch")]
 use super::fetch::FetchConnection;
 use super::handlers::Handlers;
@@ -35,6 +35,19 @@ pub(crate) struct Core {
     /// The armed timer and the deadline it was armed for.
     timer: Option<(Instant, Timer)>,
     lifecycle: Vec<Listener>,
+    /// The last event of the browser's `EventSource`, when its ID has not been read yet.
+    #[cfg(feature = "eventsource")]
+    pub(crate) unread_id: Option<UnreadId>,
+}
+
+impl Core {
+    /// Gives the machine the last event ID, if it was left unread.
+    pub(crate) fn settle_id(&mut self) {
+        #[cfg(feature = "eventsource")]
+        if let Some(unread) = self.unread_id.take() {
+            self.machine.set_last_event_id(&unread.read());
+        }
+    }
 }
 
 pub(crate) struct Shared {
@@ -52,6 +65,8 @@ impl Shared {
                 connection: None,
                 timer: None,
                 lifecycle: Vec::new(),
+                #[cfg(feature = "eventsource")]
+                unread_id: None,
             }),
             handlers,
             pumping: Cell::new(false),
@@ -69,7 +84,11 @@ impl Shared {
     }
 
     pub(crate) fn apply<R>(self: &Rc<Self>, f: impl FnOnce(&mut Machine, Instant) -> R) -> R {
-        let r = f(&mut self.core.borrow_mut().machine, Instant::now());
+        let r = {
+            let mut core = self.core.borrow_mut();
+            core.settle_id();
+            f(&mut core.machine, Instant::now())
+        };
         self.pump();
         r
     }
