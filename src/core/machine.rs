@@ -474,7 +474,9 @@ impl Machine {
             return;
         }
         self.touch(now);
-        self.parser.set_last_event_id(event.last_event_id.clone());
+        if self.parser.last_event_id() != event.last_event_id {
+            self.parser.set_last_event_id(event.last_event_id.clone());
+        }
         self.outputs.push_back(Output::Event(event));
     }
 
