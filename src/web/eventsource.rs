@@ -12,6 +12,9 @@
 //! never reach this crate, and [`Builder::max_event_size`] does not apply), and it hides the
 //! status and content type of a refused response, which arrives as [`Error::Refused`].
 //!
+//! Each event's last event ID is read from the browser only when something needs it (see
+//! `UnreadId`): a typed handler never sees it, and reading it costs a call per event.
+//!
 //! [`Builder::last_event_id_param`]: super::Builder::last_event_id_param
 //! [`Builder::max_event_size`]: super::Builder::max_event_size
 

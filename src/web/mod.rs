@@ -437,7 +437,9 @@ impl EventSource {
         self.shared.core.borrow().machine.state().clone()
     }
 
-    /// The id of the last event received: where the next connection resumes.
+    /// The id of the last event received: where the next connection resumes. Inside a
+    /// handler, it is the id as of the event being handled, even when later events of the
+    /// same chunk are already parsed, so a handler may save it to resume from later.
     pub fn last_event_id(&self) -> String {
         let mut core = self.shared.core.borrow_mut();
         core.settle_id();
