@@ -23,7 +23,6 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSourceInit, MessageEvent};
-use web_time::Instant;
 
 use super::browser::{ConnectionToken, Listener};
 use super::shared::Shared;
@@ -154,27 +153,26 @@ impl EsConnection {
                 let e: SourceEvent = e.unchecked_into();
                 let data = e.data().unwrap_or_default();
                 let reads_id = shared.handlers.reads_id(&owned_type);
-                let mut core = shared.core.borrow_mut();
-                // The event's last event ID is read now only for a callback that looks at it.
-                // Otherwise the event is kept and its ID read when something needs it (see
-                // `UnreadId`), and the machine keeps the one it has until then.
-                let last_event_id = if reads_id {
-                    core.unread_id = None;
-                    e.last_event_id()
-                } else {
-                    if core.machine.current() == Some(id) {
-                        core.unread_id = Some(UnreadId(e));
-                    }
-                    core.machine.last_event_id().to_owned()
-                };
-                let event = Event {
-                    event_type: owned_type.clone(),
-                    data,
-                    last_event_id,
-                };
-                core.machine.handle_event(id, event, Instant::now());
-                drop(core);
-                shared.pump();
+                shared.apply_core(|core, now| {
+                    // The event's last event ID is read now only for a callback that looks at
+                    // it. Otherwise the event is kept and its ID read when something needs it
+                    // (see `UnreadId`), and the machine keeps the one it has until then.
+                    let last_event_id = if reads_id {
+                        core.unread_id = None;
+                        e.last_event_id()
+                    } else {
+                        if core.machine.current() == Some(id) {
+                            core.unread_id = Some(UnreadId(e));
+                        }
+                        core.machine.last_event_id().to_owned()
+                    };
+                    let event = Event {
+                        event_type: owned_type.clone(),
+                        data,
+                        last_event_id,
+                    };
+                    core.machine.handle_event(id, event, now);
+                });
             }));
     }
 

@@ -468,8 +468,7 @@ impl EventSource {
 
     /// See [`Builder::on_raw`].
     pub fn on_raw(&self, event_type: &str, f: impl FnMut(&Event) + 'static) {
-        self.listen_for(event_type);
-        self.shared.handlers.on_raw(event_type, true, f);
+        self.add_raw(event_type, true, f);
     }
 
     /// See [`Builder::on_state`].
@@ -480,6 +479,13 @@ impl EventSource {
     /// See [`Builder::on_error`].
     pub fn on_error(&self, f: impl FnMut(&Error) + 'static) {
         self.shared.handlers.on_error(f);
+    }
+
+    /// Adds a callback for raw events of this type, `reads_id` when it looks at their
+    /// `last_event_id` (see `Handlers::on_raw`).
+    fn add_raw(&self, event_type: &str, reads_id: bool, f: impl FnMut(&Event) + 'static) {
+        self.listen_for(event_type);
+        self.shared.handlers.on_raw(event_type, reads_id, f);
     }
 
     /// A browser `EventSource` only delivers the types it listens for.

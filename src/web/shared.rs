@@ -84,11 +84,16 @@ impl Shared {
     }
 
     pub(crate) fn apply<R>(self: &Rc<Self>, f: impl FnOnce(&mut Machine, Instant) -> R) -> R {
-        let r = {
-            let mut core = self.core.borrow_mut();
+        self.apply_core(|core, now| {
             core.settle_id();
-            f(&mut core.machine, Instant::now())
-        };
+            f(&mut core.machine, now)
+        })
+    }
+
+    /// [`Shared::apply`] with the whole state and without settling the last event ID first:
+    /// for an event of the browser's `EventSource`, which brings the newer ID itself.
+    pub(crate) fn apply_core<R>(self: &Rc<Self>, f: impl FnOnce(&mut Core, Instant) -> R) -> R {
+        let r = f(&mut self.core.borrow_mut(), Instant::now());
         self.pump();
         r
     }

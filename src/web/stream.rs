@@ -51,13 +51,10 @@ impl EventSource {
             ..Queue::default()
         }));
         let q = queue.clone();
-        self.listen_for(event_type);
         // Kept raw and decoded when polled; the id is never looked at.
-        self.shared
-            .handlers
-            .on_raw(event_type, false, move |event| {
-                push(&q, Some(event.clone()));
-            });
+        self.add_raw(event_type, false, move |event| {
+            push(&q, Some(event.clone()));
+        });
         let q = queue.clone();
         self.on_state(move |state| {
             if matches!(state, State::Closed { .. }) {
