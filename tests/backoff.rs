@@ -46,6 +46,29 @@ fn the_servers_retry_replaces_the_initial_delay_above_a_floor() {
 }
 
 #[test]
+fn a_server_cannot_park_a_client_past_the_server_cap() {
+    let b = Backoff::default().jitter(Jitter::None);
+    let hour = Duration::from_secs(3600);
+    // `retry:` with the largest number a line can carry, and a Retry-After of a year.
+    assert_eq!(b.base_delay(1, Some(ms(u64::MAX))), hour);
+    let mut rng = fastrand::Rng::with_seed(1);
+    let year = Duration::from_secs(365 * 86_400);
+    assert_eq!(b.delay(1, None, Some(year), &mut rng), hour);
+    // The cap is the user's to move, and a Retry-After below it still lengthens the delay.
+    let b = b.server_max(Duration::from_secs(60));
+    assert_eq!(b.base_delay(1, Some(ms(u64::MAX))), ms(60_000));
+    assert_eq!(b.delay(1, None, Some(ms(5000)), &mut rng), ms(5000));
+}
+
+#[test]
+fn a_zero_floor_or_a_cap_below_it_is_refused() {
+    let err = Backoff::default().retry_floor(Duration::ZERO).validate();
+    assert_eq!(err.map_err(|e| e.option), Err("retry_floor"));
+    let err = Backoff::default().server_max(ms(100)).validate();
+    assert_eq!(err.map_err(|e| e.option), Err("server_max"));
+}
+
+#[test]
 fn jitter_is_exact_for_a_seed_and_within_its_band() {
     let draw = |jitter, seed| {
         let mut rng = fastrand::Rng::with_seed(seed);

@@ -731,6 +731,27 @@ fn events_parsed_but_not_yet_delivered_are_dropped_by_close() {
 }
 
 #[test]
+fn a_failure_queued_behind_the_event_whose_handler_closes_is_not_reported() {
+    let config = exact().parser(ParserConfig::default().max_event_size(8));
+    let mut p = Pair::new(config);
+    let (id, _) = p.connect();
+    p.open(id);
+    p.outputs();
+    // `a`, then an event over the size limit, whose error queues behind `a`.
+    p.m.handle_bytes(id, b"id: 1\ndata: a\n\nid: 2\ndata: far too large\n\n", p.now);
+    assert_eq!(events(&[p.m.poll().expect("an output")]), ["a"]);
+    p.m.close();
+    let outs = p.outputs();
+    assert!(
+        !outs.iter().any(|o| matches!(o, Output::Error(_))),
+        "an error after close(): {outs:?}"
+    );
+    assert!(outs.contains(&Output::State(State::Closed {
+        reason: CloseReason::UserClosed
+    })));
+}
+
+#[test]
 fn the_last_event_id_follows_the_events_polled_not_those_parsed() {
     let mut p = Pair::new(exact());
     let (id, _) = p.connect();
@@ -767,12 +788,22 @@ fn a_huge_retry_or_idle_timeout_waits_long_and_never_overflows_the_clock() {
     // u64::MAX milliseconds and more: the parser saturates, the wait must not overflow.
     p.m.handle_bytes(id, b"retry: 99999999999999999999999\n\n", p.now);
     p.m.handle_end(id, p.now);
-    let century = Duration::from_secs(100 * 365 * 86_400);
+    // A server's wait is capped (Backoff::server_max, an hour by default).
     assert!(
-        matches!(p.m.state(), State::Reconnecting { delay, .. } if *delay > century),
+        matches!(p.m.state(), State::Reconnecting { delay, .. } if *delay == Duration::from_secs(3600)),
         "{:?}",
         p.m.state()
     );
+    // A user's own setting is not, but saturates rather than overflows.
+    let century = Duration::from_secs(100 * 365 * 86_400);
+    let mut p = Pair::new(exact().backoff(
+        Backoff::default()
+            .jitter(Jitter::None)
+            .initial(Duration::MAX)
+            .max(Duration::MAX),
+    ));
+    let (id, _) = p.connect();
+    p.m.handle_end(id, p.now);
     assert!(p.m.poll_timeout().is_some_and(|t| t > p.now + century));
     let mut p = Pair::new(exact().idle_timeout(Some(Duration::MAX)));
     let (id, _) = p.connect();

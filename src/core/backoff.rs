@@ -3,7 +3,8 @@
 //! Delays grow exponentially from [`Backoff::initial`] by [`Backoff::factor`] up to
 //! [`Backoff::max`], with [`Jitter`] drawn from a generator the caller seeds, so that tests can
 //! assert exact delays. The server's `retry:` field replaces the initial delay (never below
-//! [`Backoff::retry_floor`]), and a `Retry-After` header lengthens a delay, never shortens it.
+//! [`Backoff::retry_floor`]), and a `Retry-After` header lengthens a delay, never shortens it;
+//! neither can ask for more than [`Backoff::server_max`].
 
 use std::time::Duration;
 
@@ -60,8 +61,13 @@ pub struct Backoff {
     /// connection that worked for a while reconnects quickly.
     pub reset_after: Duration,
     /// The smallest initial delay that a server's `retry:` field can set. Default: 500 ms, so
-    /// `retry: 0` cannot cause a storm of reconnections.
+    /// `retry: 0` cannot cause a storm of reconnections. Must be greater than zero.
     pub retry_floor: Duration,
+    /// The longest wait a server can ask for, with `retry:` or `Retry-After`. Default: 1 hour:
+    /// long enough for any pause a server asks for on purpose, short enough that one bad line
+    /// (`retry: 99999999999`) cannot park every client for years. Must be at least
+    /// [`Backoff::retry_floor`].
+    pub server_max: Duration,
 }
 
 impl Default for Backoff {
@@ -75,6 +81,7 @@ impl Default for Backoff {
             max_elapsed: None,
             reset_after: Duration::from_secs(5),
             retry_floor: Duration::from_millis(500),
+            server_max: Duration::from_secs(3600),
         }
     }
 }
@@ -138,6 +145,12 @@ impl Backoff {
         self
     }
 
+    /// Sets [`Backoff::server_max`].
+    pub fn server_max(mut self, value: Duration) -> Self {
+        self.server_max = value;
+        self
+    }
+
     /// Checks that the policy cannot loop tightly or overflow.
     pub fn validate(&self) -> Result<(), InvalidBackoff> {
         let bad = |option, reason| Err(InvalidBackoff { option, reason });
@@ -153,6 +166,12 @@ impl Backoff {
         if self.max_attempts == Some(0) {
             return bad("max_attempts", "must be at least 1 (or None for no limit)");
         }
+        if self.retry_floor.is_zero() {
+            return bad("retry_floor", "must be greater than zero");
+        }
+        if self.server_max < self.retry_floor {
+            return bad("server_max", "must be at least `retry_floor`");
+        }
         Ok(())
     }
 
@@ -161,7 +180,7 @@ impl Backoff {
     pub fn base_delay(&self, attempt: u32, server_retry: Option<Duration>) -> Duration {
         let (initial, max) = match server_retry {
             Some(r) => {
-                let r = r.max(self.retry_floor);
+                let r = r.min(self.server_max).max(self.retry_floor);
                 (r, self.max.max(r))
             }
             None => (self.initial, self.max),
@@ -191,7 +210,7 @@ impl Backoff {
             Jitter::Equal => base / 2 + (base / 2).mul_f64(rng.f64()),
         };
         match retry_after {
-            Some(ra) => jittered.max(ra),
+            Some(ra) => jittered.max(ra.min(self.server_max)),
             None => jittered,
         }
     }

@@ -11,15 +11,13 @@
 //! was replaced is never delivered.
 
 use std::collections::VecDeque;
-use std::fmt;
-use std::rc::Rc;
 use std::time::Duration;
 
 use web_time::Instant;
 
-use super::backoff::Backoff;
+pub use super::config::{default_decision, Decision, Environment, MachineConfig, RetryPolicy};
 use super::error::{CloseReason, Error};
-use super::parser::{Event, Item, Parser, ParserConfig};
+use super::parser::{Event, Item, Parser};
 
 /// Identifies one connection attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,143 +62,6 @@ pub enum PauseReason {
     Offline,
     /// The page is hidden and the stream is set to pause then.
     Hidden,
-}
-
-/// Whether a failure is retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Reconnect after the back-off delay.
-    Retry,
-    /// Close the stream with the failure as the reason.
-    Stop,
-}
-
-/// The default decision for each failure:
-///
-/// - network errors, the end of the stream, idle timeouts and refusals by the browser's
-///   `EventSource` (whose cause it hides: most often a 5xx) are retried;
-/// - HTTP 5xx, 429 (too many requests) and 408 (request timeout) are retried, honouring
-///   `Retry-After`;
-/// - any other status stops: 204 closes with [`CloseReason::ServerRequested`] as the standard
-///   asks, and 4xx closes with the status in the reason (retrying a 401 or a 404 cannot help);
-/// - a content type other than `text/event-stream` stops, as the standard asks.
-pub fn default_decision(failure: &Error) -> Decision {
-    match failure {
-        Error::HttpStatus { status, .. } => match status {
-            408 | 429 | 500..=599 => Decision::Retry,
-            _ => Decision::Stop,
-        },
-        Error::ContentType { .. } | Error::InvalidOption { .. } | Error::GaveUp { .. } => {
-            Decision::Stop
-        }
-        _ => Decision::Retry,
-    }
-}
-
-/// A user's override of [`default_decision`]: called with each failure and the default
-/// decision, it returns the decision to take.
-#[derive(Clone)]
-pub struct RetryPolicy(Rc<DecideFn>);
-
-type DecideFn = dyn Fn(&Error, Decision) -> Decision;
-
-impl RetryPolicy {
-    /// Wraps a decision function.
-    pub fn new(f: impl Fn(&Error, Decision) -> Decision + 'static) -> Self {
-        RetryPolicy(Rc::new(f))
-    }
-
-    fn decide(&self, failure: &Error) -> Decision {
-        (self.0)(failure, default_decision(failure))
-    }
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy::new(|_, d| d)
-    }
-}
-
-impl fmt::Debug for RetryPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RetryPolicy(..)")
-    }
-}
-
-/// The machine's settings.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct MachineConfig {
-    /// Delays between attempts. Default: [`Backoff::default()`].
-    pub backoff: Backoff,
-    /// Parser limits (used when the machine parses bytes itself). Default:
-    /// [`ParserConfig::default()`].
-    pub parser: ParserConfig,
-    /// Presume a connection dead when nothing arrives for this long. Default: `None`. Set it a
-    /// little above the server's keep-alive interval.
-    pub idle_timeout: Option<Duration>,
-    /// Disconnect while the page is hidden and reconnect when it is shown. Default: `false`.
-    pub pause_when_hidden: bool,
-    /// Which failures are retried. Default: [`default_decision`].
-    pub retry_policy: RetryPolicy,
-    /// The id to resume from on the first connection. Default: `None`.
-    pub last_event_id: Option<String>,
-}
-
-impl MachineConfig {
-    /// Sets [`MachineConfig::backoff`].
-    pub fn backoff(mut self, value: Backoff) -> Self {
-        self.backoff = value;
-        self
-    }
-
-    /// Sets [`MachineConfig::parser`].
-    pub fn parser(mut self, value: ParserConfig) -> Self {
-        self.parser = value;
-        self
-    }
-
-    /// Sets [`MachineConfig::idle_timeout`].
-    pub fn idle_timeout(mut self, value: Option<Duration>) -> Self {
-        self.idle_timeout = value;
-        self
-    }
-
-    /// Sets [`MachineConfig::pause_when_hidden`].
-    pub fn pause_when_hidden(mut self, value: bool) -> Self {
-        self.pause_when_hidden = value;
-        self
-    }
-
-    /// Sets [`MachineConfig::retry_policy`].
-    pub fn retry_policy(mut self, value: RetryPolicy) -> Self {
-        self.retry_policy = value;
-        self
-    }
-
-    /// Sets [`MachineConfig::last_event_id`].
-    pub fn last_event_id(mut self, value: Option<String>) -> Self {
-        self.last_event_id = value;
-        self
-    }
-}
-
-/// The page's situation when the machine starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Environment {
-    /// `navigator.onLine`.
-    pub online: bool,
-    /// `document.visibilityState == "visible"` (true in a worker).
-    pub visible: bool,
-}
-
-impl Default for Environment {
-    fn default() -> Self {
-        Environment {
-            online: true,
-            visible: true,
-        }
-    }
 }
 
 /// What the machine asks its caller to do, in order.
@@ -563,11 +424,13 @@ impl Machine {
     /// The user closes the stream: any connection is aborted, any pending reconnection is
     /// cancelled, and no connection is made again.
     pub fn close(&mut self) {
-        // Events already parsed but not yet delivered are dropped too: nothing is delivered
-        // after a close. A reopen resumes after the last one delivered, so none is lost.
-        let queued = self.outputs.len();
-        self.outputs.retain(|o| !matches!(o, Output::Event(_)));
-        if self.outputs.len() != queued {
+        // Events already parsed but not yet delivered are dropped, and so are failures not
+        // yet reported: nothing reaches a handler after a close. A reopen resumes after the
+        // last event delivered, so none is lost.
+        let had_events = self.outputs.iter().any(|o| matches!(o, Output::Event(_)));
+        self.outputs
+            .retain(|o| !matches!(o, Output::Event(_) | Output::Error(_)));
+        if had_events {
             self.parser.set_last_event_id(self.delivered_id.as_str());
         }
         self.close_with(CloseReason::UserClosed);

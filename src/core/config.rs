@@ -1,0 +1,154 @@
+//! What a stream is configured with: the machine's settings, the page's situation when it
+//! starts, and the rule that decides which failures are retried.
+
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::backoff::Backoff;
+use super::error::Error;
+use super::parser::ParserConfig;
+
+/// Whether a failure is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Reconnect after the back-off delay.
+    Retry,
+    /// Close the stream with the failure as the reason.
+    Stop,
+}
+
+/// The default decision for each failure:
+///
+/// - network errors, the end of the stream, idle timeouts and refusals by the browser's
+///   `EventSource` (whose cause it hides: most often a 5xx) are retried;
+/// - HTTP 5xx, 429 (too many requests) and 408 (request timeout) are retried, honouring
+///   `Retry-After`;
+/// - any other status stops: 204 closes with [`CloseReason::ServerRequested`] as the standard
+///   asks, and 4xx closes with the status in the reason (retrying a 401 or a 404 cannot help);
+/// - a content type other than `text/event-stream` stops, as the standard asks.
+pub fn default_decision(failure: &Error) -> Decision {
+    match failure {
+        Error::HttpStatus { status, .. } => match status {
+            408 | 429 | 500..=599 => Decision::Retry,
+            _ => Decision::Stop,
+        },
+        Error::ContentType { .. } | Error::InvalidOption { .. } | Error::GaveUp { .. } => {
+            Decision::Stop
+        }
+        _ => Decision::Retry,
+    }
+}
+
+/// A user's override of [`default_decision`]: called with each failure and the default
+/// decision, it returns the decision to take.
+///
+/// It runs while the machine decides, before the failure is reported to any handler. It may
+/// read the stream (its state is the one before the failure) and may close it: the close takes
+/// effect once the decision is made, and the stream then closes as the user asked, whatever
+/// the policy returned. It is the same function for Rust and JavaScript (where the npm class
+/// calls the `retry(error, retry)` option with the default as a boolean).
+#[derive(Clone)]
+pub struct RetryPolicy(Rc<DecideFn>);
+
+type DecideFn = dyn Fn(&Error, Decision) -> Decision;
+
+impl RetryPolicy {
+    /// Wraps a decision function.
+    pub fn new(f: impl Fn(&Error, Decision) -> Decision + 'static) -> Self {
+        RetryPolicy(Rc::new(f))
+    }
+
+    pub(crate) fn decide(&self, failure: &Error) -> Decision {
+        (self.0)(failure, default_decision(failure))
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::new(|_, d| d)
+    }
+}
+
+impl fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RetryPolicy(..)")
+    }
+}
+
+/// The machine's settings.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct MachineConfig {
+    /// Delays between attempts. Default: [`Backoff::default()`].
+    pub backoff: Backoff,
+    /// Parser limits (used when the machine parses bytes itself). Default:
+    /// [`ParserConfig::default()`].
+    pub parser: ParserConfig,
+    /// Presume a connection dead when nothing arrives for this long. Default: `None`. Set it a
+    /// little above the server's keep-alive interval.
+    pub idle_timeout: Option<Duration>,
+    /// Disconnect while the page is hidden and reconnect when it is shown. Default: `false`.
+    pub pause_when_hidden: bool,
+    /// Which failures are retried. Default: [`default_decision`].
+    pub retry_policy: RetryPolicy,
+    /// The id to resume from on the first connection. Default: `None`.
+    pub last_event_id: Option<String>,
+}
+
+impl MachineConfig {
+    /// Sets [`MachineConfig::backoff`].
+    pub fn backoff(mut self, value: Backoff) -> Self {
+        self.backoff = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::parser`].
+    pub fn parser(mut self, value: ParserConfig) -> Self {
+        self.parser = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::idle_timeout`].
+    pub fn idle_timeout(mut self, value: Option<Duration>) -> Self {
+        self.idle_timeout = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::pause_when_hidden`].
+    pub fn pause_when_hidden(mut self, value: bool) -> Self {
+        self.pause_when_hidden = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::retry_policy`].
+    pub fn retry_policy(mut self, value: RetryPolicy) -> Self {
+        self.retry_policy = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::last_event_id`].
+    pub fn last_event_id(mut self, value: Option<String>) -> Self {
+        self.last_event_id = value;
+        self
+    }
+}
+
+/// The page's situation when the machine starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Environment {
+    /// `navigator.onLine`.
+    pub online: bool,
+    /// `document.visibilityState == "visible"` (true in a worker).
+    pub visible: bool,
+}
+
+impl Default for Environment {
+    fn default() -> Self {
+        Environment {
+            online: true,
+            visible: true,
+        }
+    }
+}
+
