@@ -738,7 +738,11 @@ fn a_failure_queued_behind_the_event_whose_handler_closes_is_not_reported() {
     p.open(id);
     p.outputs();
     // `a`, then an event over the size limit, whose error queues behind `a`.
-    p.m.handle_bytes(id, b"id: 1\ndata: a\n\nid: 2\ndata: far too large\n\n", p.now);
+    p.m.handle_bytes(
+        id,
+        b"id: 1\ndata: a\n\nid: 2\ndata: far too large\n\n",
+        p.now,
+    );
     assert_eq!(events(&[p.m.poll().expect("an output")]), ["a"]);
     p.m.close();
     let outs = p.outputs();
@@ -796,12 +800,14 @@ fn a_huge_retry_or_idle_timeout_waits_long_and_never_overflows_the_clock() {
     );
     // A user's own setting is not, but saturates rather than overflows.
     let century = Duration::from_secs(100 * 365 * 86_400);
-    let mut p = Pair::new(exact().backoff(
-        Backoff::default()
-            .jitter(Jitter::None)
-            .initial(Duration::MAX)
-            .max(Duration::MAX),
-    ));
+    let mut p = Pair::new(
+        exact().backoff(
+            Backoff::default()
+                .jitter(Jitter::None)
+                .initial(Duration::MAX)
+                .max(Duration::MAX),
+        ),
+    );
     let (id, _) = p.connect();
     p.m.handle_end(id, p.now);
     assert!(p.m.poll_timeout().is_some_and(|t| t > p.now + century));

@@ -209,6 +209,11 @@ impl Machine {
         output
     }
 
+    /// Whether outputs wait to be polled.
+    pub fn has_outputs(&self) -> bool {
+        !self.outputs.is_empty()
+    }
+
     /// When the machine wants [`Machine::handle_timeout`] called: a pending reconnection or the
     /// idle watchdog.
     pub fn poll_timeout(&self) -> Option<Instant> {

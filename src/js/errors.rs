@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::error::{millis, CloseReason, Error};
 
-#[wasm_bindgen(module = "/src/js/facade.js")]
+#[wasm_bindgen(module = "/src/js/typed_eventsource.js")]
 extern "C" {
     #[wasm_bindgen(js_name = TypedEventSourceError)]
     type JsErrorClass;

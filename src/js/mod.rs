@@ -1,49 +1,49 @@
-//! Feature `js`: the JavaScript facade, `TypedEventSource`, a drop-in for the browser's
+//! Feature `js`: the npm package's `TypedEventSource`, a drop-in for the browser's
 //! `EventSource` with typed JSON handlers, a back-off policy and visible connection state.
 //!
-//! Its TypeScript declarations are hand-written (`typed_eventsource.d.ts`, included below) so
-//! that an event map types `on("price", p => ...)`.
+//! The class is JavaScript (`typed_eventsource.js`), because only a real class that extends
+//! `EventTarget` gives listener options, `dispatchEvent`, `instanceof` and listener order as
+//! the browser does. Everything it does to the network and the page goes through a [`Stream`]:
+//! the crate's own [`EventSource`], the one browser layer Rust apps use too, with handlers
+//! that hand its events to the class in batches. Its TypeScript declarations are hand-written
+//! (`typed_eventsource.d.ts`, included below) so that an event map types `on("price", ...)`.
 //!
-//! The wasm half holds the parser and the reconnect machine ([`JsMachine`]), which decide
-//! everything, and checks the back-off. The JavaScript half (`facade.js`) checks the options,
-//! does what the machine asks (connect, abort, arm the timer), feeds it what happens and
-//! dispatches to the listeners: the job `crate::web` does for Rust apps, done in JavaScript
-//! so that the package's wasm carries no browser bindings, closures, futures or option
-//! parsing (BENCHMARKS.md: 44.3 KB gzipped with them, 25.3 KB without).
+//! The module's start function gives `typed_eventsource.js` the way to open a stream, so the
+//! class is usable once the module is initialised. (An app that enables `js` and has a start
+//! function of its own would have two.)
 
 mod errors;
-mod machine;
 mod options;
 
-use js_sys::{Object, Reflect};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::machine::State;
-use machine::JsMachine;
+use crate::core::parser::Event;
+use crate::web::EventSource;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS: &str = include_str!("typed_eventsource.d.ts");
 
-#[wasm_bindgen(module = "/src/js/facade.js")]
+#[wasm_bindgen(module = "/src/js/typed_eventsource.js")]
 extern "C" {
-    /// A stream's JavaScript half (`facade.js`): its connections, timer, page-lifecycle
-    /// listeners and listeners, driven by its [`JsMachine`].
-    #[derive(Clone)]
-    type Driver;
-    #[wasm_bindgen(constructor)]
-    fn new(machine: JsMachine, settings: &options::Checked) -> Driver;
-    /// Gives the driver its `TypedEventSource`, and the class its methods (on first use).
-    #[wasm_bindgen(method)]
-    fn own(this: &Driver, source: &JsValue);
-    /// Closes the stream and lets go of everything (`free()`).
-    #[wasm_bindgen(method)]
-    fn release(this: &Driver);
+    /// The class, exported by the package as its own.
+    #[wasm_bindgen(reexport)]
+    type TypedEventSource;
+    /// Gives the class the function that opens a stream.
+    fn provide(open: &JsValue);
 }
 
-/// `EventSource`'s `readyState` values.
-const CONNECTING: u16 = 0;
-const OPEN: u16 = 1;
-const CLOSED: u16 = 2;
+#[wasm_bindgen(start)]
+fn start() {
+    let open = Closure::<dyn Fn(Function, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+        |sink, url, options| Stream::open(sink, &url, &options).map(JsValue::from),
+    );
+    provide(&open.into_js_value());
+}
 
 fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
     let _ = Reflect::set(o, &k.into(), &v.into());
@@ -80,55 +80,158 @@ fn state_to_js(s: &State) -> JsValue {
     o.into()
 }
 
-/// A typed, reconnecting `EventSource`. See the package's README and `.d.ts`.
-///
-/// Its methods and accessors are `facade.js`'s (see `Driver::own`): here are only its
-/// constructor, which builds the machine from the checked options, and its constants.
-#[wasm_bindgen(js_name = TypedEventSource, skip_typescript)]
-pub struct TypedEventSource {
-    driver: Driver,
+/// What a stream hands the class (see `Sink` in `typed_eventsource.js`).
+const EVENTS: u8 = 0;
+const ERRORS: u8 = 1;
+const STATE: u8 = 2;
+
+/// The way to the class: its sink, and what waits to go through it.
+struct Link {
+    sink: Function,
+    /// Events not yet handed over, as `type \r id \r data \r` each (none of the three can
+    /// hold a CR). They cross once the stream has run an input's outputs, or before a state
+    /// change or an error, so that order is kept: a call across costs more than an event.
+    batch: RefCell<String>,
+    /// Errors not yet handed over. An error waits for the state change that follows it, so
+    /// that its listeners see `readyState` as it will be, as an `EventSource`'s do (`CLOSED`
+    /// when the stream gives up); an event after it, or the end of the input, sends it too.
+    errors: RefCell<Vec<JsValue>>,
 }
 
-#[wasm_bindgen(js_class = TypedEventSource)]
-impl TypedEventSource {
-    /// `new TypedEventSource(url, options?)`
-    ///
-    /// Returns the object wrapped for JavaScript already, so that its driver can hold it
-    /// while the stream is open (see `own` in `facade.js`).
-    #[wasm_bindgen(constructor)]
-    pub fn construct(url: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-        let (machine, checked) = options::machine(&url, &options)?;
-        let driver = Driver::new(JsMachine::new(machine), &checked);
-        let me = JsValue::from(TypedEventSource {
-            driver: driver.clone(),
+impl Link {
+    fn send(&self, kind: u8, value: &JsValue) {
+        // The class reports its listeners' exceptions itself.
+        let _ = self.sink.call2(&JsValue::NULL, &kind.into(), value);
+    }
+
+    fn send_errors(&self) {
+        let errors = std::mem::take(&mut *self.errors.borrow_mut());
+        if !errors.is_empty() {
+            self.send(ERRORS, &errors.into_iter().collect::<Array>());
+        }
+    }
+
+    fn flush(&self) {
+        self.send_errors();
+        let batch = std::mem::take(&mut *self.batch.borrow_mut());
+        if !batch.is_empty() {
+            self.send(EVENTS, &batch.into());
+        }
+    }
+
+    fn event(&self, e: &Event) {
+        self.send_errors();
+        let mut batch = self.batch.borrow_mut();
+        for part in [&e.event_type, &e.last_event_id, &e.data] {
+            batch.push_str(part);
+            batch.push('\r');
+        }
+    }
+
+    fn state(&self, s: &State) {
+        // Events before the change, in the state they arrived in; errors with it.
+        let batch = std::mem::take(&mut *self.batch.borrow_mut());
+        if !batch.is_empty() {
+            self.send(EVENTS, &batch.into());
+        }
+        let errors: Array = std::mem::take(&mut *self.errors.borrow_mut())
+            .into_iter()
+            .collect();
+        let _ = self
+            .sink
+            .call3(&JsValue::NULL, &STATE.into(), &state_to_js(s), &errors);
+    }
+}
+
+/// A `TypedEventSource`'s stream: the crate's [`EventSource`] with handlers that hand its
+/// events, errors and states to the class (exported for `typed_eventsource.js` only; not in
+/// the `.d.ts`).
+#[wasm_bindgen(js_name = TypedEventSourceStream, skip_typescript)]
+pub struct Stream {
+    source: EventSource,
+    link: Rc<Link>,
+    with_credentials: bool,
+}
+
+impl Stream {
+    fn open(sink: Function, url: &JsValue, options: &JsValue) -> Result<Stream, JsValue> {
+        // A string or a URL object, as `EventSource` takes.
+        let url = String::from(js_sys::JsString::from(url.clone()));
+        let link = Rc::new(Link {
+            sink,
+            batch: RefCell::new(String::new()),
+            errors: RefCell::new(Vec::new()),
         });
-        driver.own(&me);
-        Ok(me)
-    }
-
-    /// `EventSource.CONNECTING`
-    #[wasm_bindgen(getter = CONNECTING)]
-    pub fn connecting() -> u16 {
-        CONNECTING
-    }
-
-    /// `EventSource.OPEN`
-    #[wasm_bindgen(getter = OPEN)]
-    pub fn open() -> u16 {
-        OPEN
-    }
-
-    /// `EventSource.CLOSED`
-    #[wasm_bindgen(getter = CLOSED)]
-    pub fn closed() -> u16 {
-        CLOSED
+        let (source, with_credentials) = options::open(&url, options, |b| {
+            let (l, m, e) = (link.clone(), link.clone(), link.clone());
+            b.on_raw("message", move |ev| l.event(ev))
+                .on_state(move |s| m.state(s))
+                .on_error(move |err| {
+                    e.flush();
+                    e.errors.borrow_mut().push(errors::to_js(err));
+                })
+        })?;
+        let l = link.clone();
+        source.on_drained(move || l.flush());
+        Ok(Stream {
+            source,
+            link,
+            with_credentials,
+        })
     }
 }
 
-impl Drop for TypedEventSource {
-    /// `free()`: closes the stream (inside a handler, the rest of its batch is not delivered)
-    /// and lets go of its connection, timer, listeners and machine.
-    fn drop(&mut self) {
-        self.driver.release();
+#[wasm_bindgen(js_class = TypedEventSourceStream)]
+impl Stream {
+    /// Hands over the events of this type too.
+    pub fn listen(&self, event_type: &str) {
+        let l = self.link.clone();
+        self.source.on_raw(event_type, move |ev| l.event(ev));
+    }
+
+    /// Closes the stream; `resume`, the id of the event being handled when a handler closed
+    /// it (the rest of its batch is dropped, so a reopen resumes after it).
+    pub fn close(&self, resume: Option<String>) {
+        self.link.batch.borrow_mut().clear();
+        self.link.errors.borrow_mut().clear();
+        self.source.close();
+        if let Some(id) = resume {
+            self.source.resume_after(&id);
+        }
+    }
+
+    /// Opens a closed stream again.
+    pub fn reopen(&self) {
+        self.source.reopen();
+    }
+
+    /// The state with its attempt and next delay.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> JsValue {
+        state_to_js(&self.source.state())
+    }
+
+    /// Where the next connection resumes.
+    #[wasm_bindgen(getter, js_name = lastEventId)]
+    pub fn last_event_id(&self) -> String {
+        self.source.last_event_id()
+    }
+
+    /// The resolved URL.
+    #[wasm_bindgen(getter)]
+    pub fn url(&self) -> String {
+        self.source.url()
+    }
+
+    /// The origin of the events.
+    #[wasm_bindgen(getter)]
+    pub fn origin(&self) -> String {
+        self.source.origin()
+    }
+
+    /// Whether cross-origin requests carry credentials.
+    #[wasm_bindgen(getter, js_name = withCredentials)]
+    pub fn with_credentials(&self) -> bool {
+        self.with_credentials
     }
 }

@@ -1,26 +1,40 @@
-//! The options of `new TypedEventSource(url, options)`: `facade.js` checks them field by field
-//! (a wrong type, a negative delay or an unknown name throws a `TypeError` naming the option,
-//! a bad URL a `SyntaxError`), and here they become the machine's settings, with the back-off
-//! checked by [`Backoff::validate`] as for Rust apps. Nothing is opened when one is wrong.
+//! The options of `new TypedEventSource(url, options)`: `options.js` reads them field by field
+//! (a wrong type or an unknown name throws a `TypeError` naming the option), and here they
+//! become a [`Builder`], whose own checks (the same as for Rust apps) say what is not
+//! possible, in the names a JavaScript caller gave. Nothing is opened when one is wrong.
 
 use std::time::Duration;
 
-use js_sys::Function;
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
-use web_time::Instant;
+use wasm_bindgen::JsCast;
 
 use super::errors;
 use crate::core::backoff::{Backoff, Jitter};
-use crate::core::machine::{Decision, Environment, Machine, MachineConfig, RetryPolicy};
-use crate::core::parser::ParserConfig;
+use crate::core::error::Error;
+use crate::core::machine::{Decision, RetryPolicy};
+use crate::web::{Builder, Credentials, EventSource, Transport};
 
-#[wasm_bindgen(module = "/src/js/facade.js")]
+#[wasm_bindgen(module = "/src/js/options.js")]
 extern "C" {
-    /// The options as `facade.js` checked them, with the page's situation: what the driver
-    /// and the machine take.
+    /// The options as `options.js` read them.
     pub(crate) type Checked;
     #[wasm_bindgen(catch)]
-    fn check(url: &JsValue, options: &JsValue) -> Result<Checked, JsValue>;
+    fn check(options: &JsValue) -> Result<Checked, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn pairs(v: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn fetch(this: &Checked) -> bool;
+    #[wasm_bindgen(method, getter)]
+    fn credentials(this: &Checked) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &Checked) -> Array;
+    #[wasm_bindgen(method, getter, js_name = headersFn)]
+    fn headers_fn(this: &Checked) -> Option<Function>;
+    #[wasm_bindgen(method, getter)]
+    fn method(this: &Checked) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &Checked) -> Option<String>;
     #[wasm_bindgen(method, getter, js_name = initialDelay)]
     fn initial_delay(this: &Checked) -> Option<f64>;
     #[wasm_bindgen(method, getter)]
@@ -37,23 +51,23 @@ extern "C" {
     fn reset_after(this: &Checked) -> Option<f64>;
     #[wasm_bindgen(method, getter, js_name = retryFloor)]
     fn retry_floor(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter, js_name = serverMax)]
+    fn server_max(this: &Checked) -> Option<f64>;
     #[wasm_bindgen(method, getter)]
     fn retry(this: &Checked) -> Option<Function>;
     #[wasm_bindgen(method, getter, js_name = idleTimeout)]
     fn idle_timeout(this: &Checked) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn param(this: &Checked) -> Option<String>;
     #[wasm_bindgen(method, getter, js_name = lastEventId)]
     fn last_event_id(this: &Checked) -> Option<String>;
     #[wasm_bindgen(method, getter, js_name = maxEventSize)]
     fn max_event_size(this: &Checked) -> Option<u32>;
     #[wasm_bindgen(method, getter, js_name = pauseWhenHidden)]
     fn pause_when_hidden(this: &Checked) -> bool;
-    #[wasm_bindgen(method, getter)]
-    fn online(this: &Checked) -> bool;
-    #[wasm_bindgen(method, getter)]
-    fn visible(this: &Checked) -> bool;
 }
 
-fn type_error(msg: &str) -> JsValue {
+pub(crate) fn type_error(msg: &str) -> JsValue {
     js_sys::TypeError::new(msg).into()
 }
 
@@ -63,18 +77,20 @@ fn millis(ms: Option<f64>) -> Option<Duration> {
     ms.map(|ms| Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX))
 }
 
-/// Checks the options and builds the machine, which asks for its first connection.
-pub(crate) fn machine(url: &JsValue, options: &JsValue) -> Result<(Machine, Checked), JsValue> {
-    let c = check(url, options)?;
+/// The back-off, checked, with its errors in the names a JavaScript caller gave.
+fn backoff(c: &Checked) -> Result<Backoff, JsValue> {
     let mut p = Backoff::default();
-    if let Some(v) = millis(c.initial_delay()) {
-        p = p.initial(v);
-    }
+    let set = |p: Backoff, v: Option<f64>, f: fn(Backoff, Duration) -> Backoff| match millis(v) {
+        Some(v) => f(p, v),
+        None => p,
+    };
+    p = set(p, c.initial_delay(), Backoff::initial);
+    p = set(p, c.max_delay(), Backoff::max);
+    p = set(p, c.reset_after(), Backoff::reset_after);
+    p = set(p, c.retry_floor(), Backoff::retry_floor);
+    p = set(p, c.server_max(), Backoff::server_max);
     if let Some(v) = c.factor() {
         p = p.factor(v);
-    }
-    if let Some(v) = millis(c.max_delay()) {
-        p = p.max(v);
     }
     match c.jitter().as_deref() {
         Some("none") => p = p.jitter(Jitter::None),
@@ -87,13 +103,6 @@ pub(crate) fn machine(url: &JsValue, options: &JsValue) -> Result<(Machine, Chec
     if let Some(v) = millis(c.max_elapsed()) {
         p = p.max_elapsed(Some(v));
     }
-    if let Some(v) = millis(c.reset_after()) {
-        p = p.reset_after(v);
-    }
-    if let Some(v) = millis(c.retry_floor()) {
-        p = p.retry_floor(v);
-    }
-    // In the names a JavaScript caller gave.
     p.validate().map_err(|e| {
         let (name, reason) = match e.option {
             "initial" => ("initialDelay", e.reason),
@@ -102,31 +111,132 @@ pub(crate) fn machine(url: &JsValue, options: &JsValue) -> Result<(Machine, Chec
                 "maxAttempts",
                 "must be at least 1 (or left out for no limit)",
             ),
+            "retry_floor" => ("retryFloor", e.reason),
+            "server_max" => ("serverMax", "must be at least `backoff.retryFloor`"),
             other => (other, e.reason),
         };
         type_error(&format!("option `backoff.{name}` {reason}"))
     })?;
-    let mut config = MachineConfig::default()
-        .backoff(p)
-        .idle_timeout(millis(c.idle_timeout()))
-        .pause_when_hidden(c.pause_when_hidden())
-        .last_event_id(c.last_event_id());
-    if let Some(f) = c.retry() {
-        config = config.retry_policy(RetryPolicy::new(move |error, default| {
-            match f.call1(&JsValue::NULL, &errors::to_js(error)) {
-                Ok(v) if v.as_bool() == Some(true) => Decision::Retry,
-                Ok(v) if v.as_bool() == Some(false) => Decision::Stop,
-                _ => default,
+    Ok(p)
+}
+
+/// The `retry` option as the machine's policy: `retry(error, retry)` with the default decision
+/// as a boolean returns `true` (retry), `false` (stop) or anything else (the default). A
+/// function that throws is reported, and the default applies.
+fn retry_policy(f: Function) -> RetryPolicy {
+    RetryPolicy::new(move |error, default| {
+        let retry = JsValue::from_bool(default == Decision::Retry);
+        match f.call2(&JsValue::NULL, &errors::to_js(error), &retry) {
+            Ok(v) if v.as_bool() == Some(true) => Decision::Retry,
+            Ok(v) if v.as_bool() == Some(false) => Decision::Stop,
+            Ok(_) => default,
+            Err(e) => {
+                web_sys::console::error_2(&"typed-eventsource: the retry function failed:".into(), &e);
+                default
             }
-        }));
+        }
+    })
+}
+
+/// Header pairs from what `pairs` returned.
+fn to_pairs(a: &Array) -> Vec<(String, String)> {
+    a.iter()
+        .map(|p| {
+            let p: Array = p.unchecked_into();
+            (
+                p.get(0).as_string().unwrap_or_default(),
+                p.get(1).as_string().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Calls the `headers` function before an attempt, awaiting a promise it returns. When it
+/// throws or returns something else than an object of strings, the failure is logged and the
+/// request goes without those headers (the server's answer, a 401 say, then decides).
+async fn call_headers(f: Function) -> Vec<(String, String)> {
+    let result = async {
+        let mut v = f.call0(&JsValue::NULL)?;
+        if let Some(p) = v.dyn_ref::<Promise>() {
+            v = wasm_bindgen_futures::JsFuture::from(p.clone()).await?;
+        }
+        pairs(&v)
+    };
+    match result.await {
+        Ok(a) => to_pairs(&a),
+        Err(e) => {
+            web_sys::console::error_2(&"typed-eventsource: the headers function failed:".into(), &e);
+            Vec::new()
+        }
+    }
+}
+
+/// What a [`Builder`]'s option is called in JavaScript.
+fn js_name(option: &str) -> &str {
+    match option {
+        "idle_timeout" => "idleTimeout",
+        "max_event_size" => "maxEventSize",
+        "last_event_id_param" => "lastEventIdParam",
+        "transport" => "transport",
+        other => other,
+    }
+}
+
+/// Reads the options and opens the stream with the handlers `handlers` adds; whether it
+/// sends cookies across origins comes back with it.
+pub(crate) fn open(
+    url: &str,
+    options: &JsValue,
+    handlers: impl FnOnce(Builder) -> Builder,
+) -> Result<(EventSource, bool), JsValue> {
+    let c = check(options)?;
+    let mut b = EventSource::builder(url).backoff(backoff(&c)?);
+    if c.fetch() {
+        b = b.transport(Transport::Fetch);
+    }
+    let credentials = match c.credentials().as_str() {
+        "omit" => Credentials::Omit,
+        "include" => Credentials::Include,
+        _ => Credentials::SameOrigin,
+    };
+    b = b.credentials(credentials);
+    for (name, value) in to_pairs(&c.headers()) {
+        b = b.header(name, value);
+    }
+    if let Some(f) = c.headers_fn() {
+        b = b.headers_with(move || call_headers(f.clone()));
+    }
+    if let Some(m) = c.method() {
+        b = b.method(m);
+    }
+    if let Some(body) = c.body() {
+        b = b.body(body);
+    }
+    if let Some(f) = c.retry() {
+        b = b.retry_policy(retry_policy(f));
+    }
+    if let Some(t) = millis(c.idle_timeout()) {
+        b = b.idle_timeout(t);
+    }
+    if let Some(p) = c.param() {
+        b = b.last_event_id_param(p);
+    }
+    if let Some(id) = c.last_event_id() {
+        b = b.last_event_id(id);
     }
     if let Some(n) = c.max_event_size() {
-        config = config.parser(ParserConfig::default().max_event_size(n as usize));
+        b = b.max_event_size(n as usize);
     }
-    let env = Environment {
-        online: c.online(),
-        visible: c.visible(),
-    };
-    let machine = Machine::new(config, env, Instant::now(), crate::web::random_seed());
-    Ok((machine, c))
+    b = b.pause_when_hidden(c.pause_when_hidden());
+    let source = handlers(b).open().map_err(|e| match e {
+        Error::InvalidOption { option: "url", .. } => JsValue::from(js_sys::SyntaxError::new(
+            &format!("TypedEventSource: \"{url}\" is not a valid URL"),
+        )),
+        Error::InvalidOption { option, reason } => type_error(&format!(
+            "TypedEventSource: invalid option `{}`: {reason}",
+            js_name(option)
+        )),
+        e => type_error(&format!("TypedEventSource: {e}")),
+    })?;
+    Ok((source, credentials == Credentials::Include))
 }

@@ -21,6 +21,20 @@ extern "C" {
     pub(crate) fn fetch_with_request(request: &web_sys::Request) -> js_sys::Promise;
 }
 
+#[cfg(feature = "eventsource")]
+#[wasm_bindgen]
+extern "C" {
+    /// An event from an `EventSource`: a `MessageEvent` whose data is always a string, read
+    /// in one call (web-sys's `data()` then `as_string()` takes two).
+    pub(crate) type SourceEvent;
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn data(this: &SourceEvent) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = lastEventId)]
+    pub(crate) fn last_event_id(this: &SourceEvent) -> String;
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn origin(this: &SourceEvent) -> String;
+}
+
 thread_local! {
     static LISTENERS: Cell<usize> = const { Cell::new(0) };
     static TIMERS: Cell<usize> = const { Cell::new(0) };

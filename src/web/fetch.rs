@@ -16,7 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
 use super::browser::{fetch_with_request, js_message, ConnectionToken};
-use super::shared::Shared;
+use super::sink::{self, Sink};
 use super::{Credentials, Options};
 use crate::core::error::Error;
 use crate::core::machine::ConnectionId;
@@ -29,7 +29,7 @@ pub(crate) struct FetchConnection {
 
 impl FetchConnection {
     pub(crate) fn open(
-        shared: &Rc<Shared>,
+        sink: Weak<dyn Sink>,
         id: ConnectionId,
         options: Rc<Options>,
         url: String,
@@ -39,15 +39,14 @@ impl FetchConnection {
             message: js_message(&e),
         })?;
         let signal = controller.signal();
-        let weak = Rc::downgrade(shared);
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = run(&weak, id, &options, &url, last_event_id, &signal).await {
+            if let Err(e) = run(&sink, id, &options, &url, last_event_id, &signal).await {
                 // An abort is this crate's own doing (the connection was replaced or closed).
                 if !signal.aborted() {
                     let error = Error::Network {
                         message: js_message(&e),
                     };
-                    Shared::input(&weak, |m, now| m.handle_error(id, error, now));
+                    sink::input(&sink, |m, now| m.handle_error(id, error, now));
                 }
             }
         });
@@ -88,7 +87,7 @@ fn retry_after(response: &Response) -> Option<Duration> {
 }
 
 async fn run(
-    weak: &Weak<Shared>,
+    sink: &Weak<dyn Sink>,
     id: ConnectionId,
     options: &Options,
     url: &str,
@@ -124,10 +123,11 @@ async fn run(
     let response: Response = JsFuture::from(fetch_with_request(&request))
         .await?
         .dyn_into()?;
+    sink::origin_of(sink, &response.url());
     let status = response.status();
     let content_type = response.headers().get("content-type")?;
     let retry_after = retry_after(&response);
-    let go_on = Shared::input(weak, |m, now| {
+    let go_on = sink::input(sink, |m, now| {
         m.handle_response(id, status, content_type.as_deref(), retry_after, now);
         m.current() == Some(id)
     });
@@ -136,7 +136,7 @@ async fn run(
         return Ok(());
     }
     let Some(body) = response.body() else {
-        Shared::input(weak, |m, now| m.handle_end(id, now));
+        sink::input(sink, |m, now| m.handle_end(id, now));
         return Ok(());
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
@@ -148,13 +148,13 @@ async fn run(
             .as_bool()
             .unwrap_or(true)
         {
-            Shared::input(weak, |m, now| m.handle_end(id, now));
+            sink::input(sink, |m, now| m.handle_end(id, now));
             return Ok(());
         }
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
         bytes.resize(value.length() as usize, 0);
         value.copy_to(&mut bytes);
-        let go_on = Shared::input(weak, |m, now| {
+        let go_on = sink::input(sink, |m, now| {
             m.handle_bytes(id, &bytes, now);
             m.current() == Some(id)
         });

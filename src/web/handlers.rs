@@ -1,7 +1,7 @@
 //! The user's callbacks, by event type. Each is called outside every borrow of the stream's
-//! state, so a callback may add handlers, close the stream or drop it.
+//! state, so a callback may add or remove handlers, close the stream or drop it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
@@ -11,8 +11,14 @@ use crate::core::machine::State;
 use crate::core::parser::Event;
 
 type Callback<T> = Rc<RefCell<dyn FnMut(&T)>>;
-/// The callbacks of one event type.
-type EventList = Rc<Vec<Callback<Event>>>;
+/// The callbacks of one event type, each with its id.
+type EventList = Rc<Vec<(HandlerId, Callback<Event>)>>;
+
+/// Names one handler added to a stream, so that [`EventSource::off`] can remove it.
+///
+/// [`EventSource::off`]: super::EventSource::off
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HandlerId(u64);
 
 /// Decodes an event's data as JSON into `T`; a failure keeps the event's type and raw data.
 pub fn decode<T: DeserializeOwned>(event: &Event) -> Result<T, Error> {
@@ -25,6 +31,7 @@ pub fn decode<T: DeserializeOwned>(event: &Event) -> Result<T, Error> {
 
 #[derive(Default)]
 pub(crate) struct Handlers {
+    next: Cell<u64>,
     /// By event type. A page handles a few types, so a list beats a hash map (and keeps the
     /// hashing code out of the wasm).
     /// Each list is shared with a dispatch in progress (so a handler may add another) and
@@ -34,42 +41,105 @@ pub(crate) struct Handlers {
     /// [`Handlers::reads_id`]); usually none.
     #[cfg(feature = "eventsource")]
     id_readers: RefCell<Vec<String>>,
-    states: RefCell<Vec<Callback<State>>>,
-    errors: RefCell<Vec<Callback<Error>>>,
+    states: RefCell<Vec<(HandlerId, Callback<State>)>>,
+    errors: RefCell<Vec<(HandlerId, Callback<Error>)>>,
+    /// Called when the stream has run every output of an input: the npm class hands its batch
+    /// of events to JavaScript then.
+    #[cfg(feature = "js")]
+    drained: RefCell<Option<Rc<dyn Fn()>>>,
 }
 
 impl Handlers {
+    fn id(&self) -> HandlerId {
+        let n = self.next.get() + 1;
+        self.next.set(n);
+        HandlerId(n)
+    }
+
     /// Adds a callback for events of this type; `reads_id` when it looks at their
     /// `last_event_id` (a callback that only decodes the data does not).
-    pub(crate) fn on_raw(&self, event_type: &str, reads_id: bool, f: impl FnMut(&Event) + 'static) {
+    pub(crate) fn on_raw(
+        &self,
+        event_type: &str,
+        reads_id: bool,
+        f: impl FnMut(&Event) + 'static,
+    ) -> HandlerId {
         #[cfg(feature = "eventsource")]
         if reads_id && !self.reads_id(event_type) {
             self.id_readers.borrow_mut().push(event_type.to_owned());
         }
         #[cfg(not(feature = "eventsource"))]
         let _ = reads_id;
+        let id = self.id();
         let f: Callback<Event> = Rc::new(RefCell::new(f));
         let mut events = self.events.borrow_mut();
         match events.iter_mut().find(|(t, _)| t == event_type) {
-            Some((_, list)) => Rc::make_mut(list).push(f),
-            None => events.push((event_type.to_owned(), Rc::new(vec![f]))),
+            Some((_, list)) => Rc::make_mut(list).push((id, f)),
+            None => events.push((event_type.to_owned(), Rc::new(vec![(id, f)]))),
         }
+        id
     }
 
     pub(crate) fn on<T: DeserializeOwned>(
         &self,
         event_type: &str,
         mut f: impl FnMut(Result<T, Error>) + 'static,
-    ) {
-        self.on_raw(event_type, false, move |event| f(decode(event)));
+    ) -> HandlerId {
+        self.on_raw(event_type, false, move |event| f(decode(event)))
     }
 
-    pub(crate) fn on_state(&self, f: impl FnMut(&State) + 'static) {
-        self.states.borrow_mut().push(Rc::new(RefCell::new(f)));
+    pub(crate) fn on_state(&self, f: impl FnMut(&State) + 'static) -> HandlerId {
+        let id = self.id();
+        self.states
+            .borrow_mut()
+            .push((id, Rc::new(RefCell::new(f))));
+        id
     }
 
-    pub(crate) fn on_error(&self, f: impl FnMut(&Error) + 'static) {
-        self.errors.borrow_mut().push(Rc::new(RefCell::new(f)));
+    pub(crate) fn on_error(&self, f: impl FnMut(&Error) + 'static) -> HandlerId {
+        let id = self.id();
+        self.errors
+            .borrow_mut()
+            .push((id, Rc::new(RefCell::new(f))));
+        id
+    }
+
+    #[cfg(feature = "js")]
+    pub(crate) fn on_drained(&self, f: impl Fn() + 'static) {
+        *self.drained.borrow_mut() = Some(Rc::new(f));
+    }
+
+    /// Removes a handler; whether it was there. A dispatch in progress still calls the
+    /// handlers it started with, but none that was removed before its turn.
+    pub(crate) fn off(&self, id: HandlerId) -> bool {
+        let mut events = self.events.borrow_mut();
+        let found = events.iter_mut().any(|(_, list)| {
+            let i = list.iter().position(|(h, _)| *h == id);
+            i.map(|i| Rc::make_mut(list).remove(i)).is_some()
+        });
+        if found {
+            events.retain(|(_, list)| !list.is_empty());
+            return true;
+        }
+        drop(events);
+        let mut states = self.states.borrow_mut();
+        let before = states.len();
+        states.retain(|(h, _)| *h != id);
+        if states.len() != before {
+            return true;
+        }
+        let mut errors = self.errors.borrow_mut();
+        let before = errors.len();
+        errors.retain(|(h, _)| *h != id);
+        errors.len() != before
+    }
+
+    /// Whether the handler is still there (a dispatch skips those removed during it).
+    fn has(&self, event_type: &str, id: HandlerId) -> bool {
+        self.events
+            .borrow()
+            .iter()
+            .any(|(t, list)| t == event_type && list.iter().any(|(h, _)| *h == id))
     }
 
     /// The event types that have handlers.
@@ -102,19 +172,40 @@ impl Handlers {
             .iter()
             .find(|(t, _)| *t == event.event_type)
             .map(|(_, l)| Rc::clone(l));
-        if let Some(list) = list {
-            call_all(&list, event);
+        let Some(list) = list else { return };
+        // The common case, one handler, cannot have removed another before its turn.
+        let check = list.len() > 1;
+        for (id, f) in list.iter() {
+            if check && !self.has(&event.event_type, *id) {
+                continue;
+            }
+            call(f, event);
         }
     }
 
     pub(crate) fn state(&self, state: &State) {
         let list = self.states.borrow().clone();
-        call_all(&list, state);
+        for (_, f) in &list {
+            call(f, state);
+        }
     }
 
     pub(crate) fn error(&self, error: &Error) {
         let list = self.errors.borrow().clone();
-        call_all(&list, error);
+        for (_, f) in &list {
+            call(f, error);
+        }
+    }
+
+    /// Runs the `drained` callback, if any.
+    pub(crate) fn drained(&self) {
+        #[cfg(feature = "js")]
+        {
+            let f = self.drained.borrow().clone();
+            if let Some(f) = f {
+                f();
+            }
+        }
     }
 
     pub(crate) fn clear(&self) {
@@ -123,16 +214,16 @@ impl Handlers {
         self.id_readers.borrow_mut().clear();
         self.states.borrow_mut().clear();
         self.errors.borrow_mut().clear();
+        #[cfg(feature = "js")]
+        self.drained.borrow_mut().take();
     }
 }
 
-fn call_all<T>(list: &[Callback<T>], value: &T) {
-    for f in list {
-        // A callback that is already running (it closed the stream, say, and the close's state
-        // change comes back to it) is not re-entered; the pump never does that, but a callback
-        // that calls into another stream's pump could.
-        if let Ok(mut f) = f.try_borrow_mut() {
-            f(value);
-        }
+fn call<T>(f: &Callback<T>, value: &T) {
+    // A callback that is already running (it closed the stream, say, and the close's state
+    // change comes back to it) is not re-entered; the pump never does that, but a callback
+    // that calls into another stream's pump could.
+    if let Ok(mut f) = f.try_borrow_mut() {
+        f(value);
     }
 }

@@ -36,6 +36,7 @@ mod eventsource;
 mod fetch;
 mod handlers;
 mod shared;
+mod sink;
 #[cfg(feature = "stream")]
 mod stream;
 
@@ -51,7 +52,7 @@ use serde::de::DeserializeOwned;
 use web_time::Instant;
 
 pub use browser::{live_resources, LiveResources};
-pub use handlers::decode;
+pub use handlers::{decode, HandlerId};
 #[cfg(feature = "stream")]
 pub use stream::EventStream;
 
@@ -354,7 +355,6 @@ impl Builder {
     pub fn open(mut self) -> Result<EventSource, Error> {
         let machine = self.machine()?;
         let shared = Shared::new(machine, self.options, self.handlers);
-        shared.watch_lifecycle();
         shared.pump();
         Ok(EventSource { shared })
     }
@@ -429,21 +429,26 @@ impl EventSource {
 
     /// The stream's URL, resolved against the page.
     pub fn url(&self) -> String {
-        self.shared.core.borrow().options.url.clone()
+        self.shared.options.url.clone()
     }
 
-    /// The current state.
+    /// The origin of the stream's events: that of the last response's final URL, after
+    /// redirects (before any response, that of [`EventSource::url`]). It is what the browser's
+    /// `EventSource` puts in each `MessageEvent.origin`.
+    pub fn origin(&self) -> String {
+        self.shared.origin.borrow().clone()
+    }
+
+    /// The current state. Inside a [`RetryPolicy`], the state before the failure being decided.
     pub fn state(&self) -> State {
-        self.shared.core.borrow().machine.state().clone()
+        self.shared.state()
     }
 
     /// The id of the last event received: where the next connection resumes. Inside a
     /// handler, it is the id as of the event being handled, even when later events of the
     /// same chunk are already parsed, so a handler may save it to resume from later.
     pub fn last_event_id(&self) -> String {
-        let mut core = self.shared.core.borrow_mut();
-        core.settle_id();
-        core.machine.last_event_id().to_owned()
+        self.shared.last_event_id()
     }
 
     /// The browser's `EventSource` in use, if the transport is [`Transport::EventSource`] and
@@ -456,36 +461,49 @@ impl EventSource {
         }
     }
 
-    /// See [`Builder::on`].
+    /// See [`Builder::on`]. Returns an id for [`EventSource::off`].
     pub fn on<T: DeserializeOwned>(
         &self,
         event_type: &str,
         f: impl FnMut(Result<T, Error>) + 'static,
-    ) {
+    ) -> HandlerId {
         self.listen_for(event_type);
-        self.shared.handlers.on(event_type, f);
+        self.shared.handlers.on(event_type, f)
     }
 
-    /// See [`Builder::on_raw`].
-    pub fn on_raw(&self, event_type: &str, f: impl FnMut(&Event) + 'static) {
-        self.add_raw(event_type, true, f);
+    /// See [`Builder::on_raw`]. Returns an id for [`EventSource::off`].
+    pub fn on_raw(&self, event_type: &str, f: impl FnMut(&Event) + 'static) -> HandlerId {
+        self.add_raw(event_type, true, f)
     }
 
-    /// See [`Builder::on_state`].
-    pub fn on_state(&self, f: impl FnMut(&State) + 'static) {
-        self.shared.handlers.on_state(f);
+    /// See [`Builder::on_state`]. Returns an id for [`EventSource::off`].
+    pub fn on_state(&self, f: impl FnMut(&State) + 'static) -> HandlerId {
+        self.shared.handlers.on_state(f)
     }
 
-    /// See [`Builder::on_error`].
-    pub fn on_error(&self, f: impl FnMut(&Error) + 'static) {
-        self.shared.handlers.on_error(f);
+    /// See [`Builder::on_error`]. Returns an id for [`EventSource::off`].
+    pub fn on_error(&self, f: impl FnMut(&Error) + 'static) -> HandlerId {
+        self.shared.handlers.on_error(f)
+    }
+
+    /// Removes a handler that [`EventSource::on`], `on_raw`, `on_state` or `on_error` added;
+    /// returns whether it was there. From inside a dispatch, a handler removed before its turn
+    /// is not called. The connection goes on either way (a stream with no handlers still
+    /// resumes where it was): close it with [`EventSource::close`].
+    pub fn off(&self, id: HandlerId) -> bool {
+        self.shared.handlers.off(id)
     }
 
     /// Adds a callback for raw events of this type, `reads_id` when it looks at their
     /// `last_event_id` (see `Handlers::on_raw`).
-    fn add_raw(&self, event_type: &str, reads_id: bool, f: impl FnMut(&Event) + 'static) {
+    pub(crate) fn add_raw(
+        &self,
+        event_type: &str,
+        reads_id: bool,
+        f: impl FnMut(&Event) + 'static,
+    ) -> HandlerId {
         self.listen_for(event_type);
-        self.shared.handlers.on_raw(event_type, reads_id, f);
+        self.shared.handlers.on_raw(event_type, reads_id, f)
     }
 
     /// A browser `EventSource` only delivers the types it listens for.
@@ -495,7 +513,7 @@ impl EventSource {
             if let Some((_, Connection::EventSource(c))) =
                 &mut self.shared.core.borrow_mut().connection
             {
-                c.listen(&Rc::downgrade(&self.shared), event_type);
+                c.listen(event_type);
             }
         }
         #[cfg(not(feature = "eventsource"))]
@@ -503,15 +521,34 @@ impl EventSource {
     }
 
     /// Closes the stream: the connection is aborted, a pending reconnection is cancelled, and
-    /// nothing is delivered after this returns. [`EventSource::reopen`] starts again.
+    /// nothing is delivered after this returns (not an event, not an error; the state handlers
+    /// see `Closed`). [`EventSource::reopen`] starts again. Inside a [`RetryPolicy`], the
+    /// close takes effect once the decision is made.
     pub fn close(&self) {
         self.shared.apply(|m, _| m.close());
     }
 
     /// Opens a closed stream again with a fresh back-off, resuming after the last event id.
+    /// Does nothing unless the stream is closed.
     pub fn reopen(&self) {
-        self.shared.watch_lifecycle();
         self.shared.apply(|m, now| m.reopen(now));
+    }
+
+    /// For the npm class, which delivers events in batches after the stream has handed them
+    /// out: `f` runs whenever the stream has run every output of an input.
+    #[cfg(feature = "js")]
+    pub(crate) fn on_drained(&self, f: impl Fn() + 'static) {
+        self.shared.handlers.on_drained(f);
+    }
+
+    /// For the npm class: where the next connection resumes (the event being handled when a
+    /// handler closed the stream, when later ones of its batch were dropped).
+    #[cfg(feature = "js")]
+    pub(crate) fn resume_after(&self, id: &str) {
+        self.shared.apply({
+            let id = id.to_owned();
+            move |m, _| m.set_last_event_id(&id)
+        });
     }
 }
 

@@ -1,22 +1,27 @@
 //! The state one stream shares with its callbacks: the core machine, the connection, the timer
 //! and the page-lifecycle listeners. Callbacks hold a `Weak` to it, so dropping the handle
-//! frees it all; every input goes through [`Shared::input`], which then runs the machine's
-//! outputs in order ("the pump").
+//! frees it all; every input goes through [`Shared::run`], and then [`Shared::pump`] runs the
+//! machine's outputs in order.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::JsCast;
 use web_time::Instant;
 
+#[cfg(feature = "eventsource")]
+use super::browser::SourceEvent;
 use super::browser::{self, Listener, Timer};
 #[cfg(feature = "eventsource")]
-use super::eventsource::{EsConnection, UnreadId};
+use super::eventsource::EsConnection;
 #[cfg(feature = "fetch")]
 use super::fetch::FetchConnection;
 use super::handlers::Handlers;
+use super::sink::Sink;
 use super::{Options, Transport};
 use crate::core::machine::{ConnectionId, Machine, Output, State};
+use crate::core::parser::Event;
 
 pub(crate) enum Connection {
     #[cfg(feature = "eventsource")]
@@ -30,14 +35,13 @@ pub(crate) enum Connection {
 
 pub(crate) struct Core {
     pub(crate) machine: Machine,
-    pub(crate) options: Rc<Options>,
     pub(crate) connection: Option<(ConnectionId, Connection)>,
     /// The armed timer and the deadline it was armed for.
     timer: Option<(Instant, Timer)>,
     lifecycle: Vec<Listener>,
     /// The last event of the browser's `EventSource`, when its ID has not been read yet.
     #[cfg(feature = "eventsource")]
-    pub(crate) unread_id: Option<UnreadId>,
+    unread_id: Option<SourceEvent>,
 }
 
 impl Core {
@@ -45,56 +49,112 @@ impl Core {
     pub(crate) fn settle_id(&mut self) {
         #[cfg(feature = "eventsource")]
         if let Some(unread) = self.unread_id.take() {
-            self.machine.set_last_event_id(&unread.read());
+            self.machine.set_last_event_id(&unread.last_event_id());
         }
     }
 }
 
+/// An input that arrived while the machine was busy deciding (a retry policy that closes the
+/// stream): applied as soon as it is free.
+type Deferred = Box<dyn FnOnce(&mut Machine, Instant)>;
+
 pub(crate) struct Shared {
+    /// Itself, for the transports' inputs, which reach it as a `&dyn Sink`.
+    me: Weak<Shared>,
     pub(crate) core: RefCell<Core>,
+    pub(crate) options: Rc<Options>,
     pub(crate) handlers: Handlers,
     pumping: Cell<bool>,
+    deferred: RefCell<VecDeque<Deferred>>,
+    /// The state and the last event ID as of the last input: what the stream reports while
+    /// the machine is busy deciding (to a retry policy that reads them).
+    state: RefCell<State>,
+    last_event_id: RefCell<String>,
+    /// The origin of the last response's final URL (after redirects).
+    pub(crate) origin: RefCell<String>,
 }
 
 impl Shared {
     pub(crate) fn new(machine: Machine, options: Options, handlers: Handlers) -> Rc<Shared> {
-        Rc::new(Shared {
+        let origin = web_sys::Url::new(&options.url)
+            .map(|u| u.origin())
+            .unwrap_or_default();
+        Rc::new_cyclic(|me| Shared {
+            me: me.clone(),
+            state: RefCell::new(machine.state().clone()),
+            last_event_id: RefCell::new(machine.last_event_id().to_owned()),
             core: RefCell::new(Core {
                 machine,
-                options: Rc::new(options),
                 connection: None,
                 timer: None,
                 lifecycle: Vec::new(),
                 #[cfg(feature = "eventsource")]
                 unread_id: None,
             }),
+            options: Rc::new(options),
             handlers,
             pumping: Cell::new(false),
+            deferred: RefCell::new(VecDeque::new()),
+            origin: RefCell::new(origin),
         })
     }
 
-    /// Gives the machine an input, then acts on what it asks for. Returns `None` when the
-    /// stream is gone (its handle was dropped).
-    pub(crate) fn input<R>(
-        weak: &Weak<Shared>,
-        f: impl FnOnce(&mut Machine, Instant) -> R,
-    ) -> Option<R> {
-        let shared = weak.upgrade()?;
-        Some(shared.apply(f))
+    /// The current state; while the machine is deciding, the state before the input.
+    pub(crate) fn state(&self) -> State {
+        match self.core.try_borrow() {
+            Ok(core) => core.machine.state().clone(),
+            Err(_) => self.state.borrow().clone(),
+        }
     }
 
-    pub(crate) fn apply<R>(self: &Rc<Self>, f: impl FnOnce(&mut Machine, Instant) -> R) -> R {
-        self.apply_core(|core, now| {
+    /// Where the next connection resumes; while the machine is deciding, as of before the
+    /// input.
+    pub(crate) fn last_event_id(&self) -> String {
+        match self.core.try_borrow_mut() {
+            Ok(mut core) => {
+                core.settle_id();
+                core.machine.last_event_id().to_owned()
+            }
+            Err(_) => self.last_event_id.borrow().clone(),
+        }
+    }
+
+    /// Gives the machine an input from the user (close, reopen), then acts on what it asks
+    /// for. While the machine is busy deciding (the user's retry policy runs inside it), the
+    /// input waits until it is free.
+    pub(crate) fn apply(self: &Rc<Self>, f: impl FnOnce(&mut Machine, Instant) + 'static) {
+        if self.core.try_borrow_mut().is_err() {
+            self.deferred.borrow_mut().push_back(Box::new(f));
+            return;
+        }
+        self.run(|core, now| {
             core.settle_id();
             f(&mut core.machine, now)
-        })
+        });
+        self.pump();
     }
 
-    /// [`Shared::apply`] with the whole state and without settling the last event ID first:
-    /// for an event of the browser's `EventSource`, which brings the newer ID itself.
-    pub(crate) fn apply_core<R>(self: &Rc<Self>, f: impl FnOnce(&mut Core, Instant) -> R) -> R {
-        let r = f(&mut self.core.borrow_mut(), Instant::now());
-        self.pump();
+    /// Runs `f` on the whole state, then the inputs that arrived meanwhile; the caller pumps.
+    pub(crate) fn run<R>(&self, f: impl FnOnce(&mut Core, Instant) -> R) -> R {
+        let r = {
+            let mut core = self.core.borrow_mut();
+            #[cfg(feature = "eventsource")]
+            let unread = core.unread_id.is_some();
+            #[cfg(not(feature = "eventsource"))]
+            let unread = false;
+            let id = core.machine.last_event_id();
+            if !unread && *self.last_event_id.borrow() != id {
+                *self.last_event_id.borrow_mut() = id.to_owned();
+            }
+            f(&mut core, Instant::now())
+        };
+        loop {
+            let next = self.deferred.borrow_mut().pop_front();
+            let Some(input) = next else { break };
+            let mut core = self.core.borrow_mut();
+            core.settle_id();
+            input(&mut core.machine, Instant::now());
+        }
         r
     }
 
@@ -107,7 +167,13 @@ impl Shared {
         }
         loop {
             let output = self.core.borrow_mut().machine.poll();
-            let Some(output) = output else { break };
+            let Some(output) = output else {
+                self.handlers.drained();
+                if self.core.borrow().machine.has_outputs() {
+                    continue;
+                }
+                break;
+            };
             match output {
                 Output::Connect { id, last_event_id } => self.connect(id, last_event_id),
                 Output::Abort { id } => {
@@ -123,28 +189,27 @@ impl Shared {
                 Output::Event(event) => self.handlers.event(&event),
                 Output::Error(error) => self.handlers.error(&error),
                 Output::State(state) => {
-                    if matches!(state, State::Closed { .. }) {
-                        let listeners = std::mem::take(&mut self.core.borrow_mut().lifecycle);
-                        drop(listeners);
-                    }
+                    self.state.replace(state.clone());
                     self.handlers.state(&state);
                 }
             }
         }
+        self.follow_lifecycle();
         self.rearm();
         self.pumping.set(false);
     }
 
     fn connect(self: &Rc<Self>, id: ConnectionId, last_event_id: Option<String>) {
-        let options = self.core.borrow().options.clone();
+        let options = self.options.clone();
         let url = match (&options.last_event_id_param, &last_event_id) {
             (Some(param), Some(last)) => with_query(&options.url, param, last),
             _ => options.url.clone(),
         };
+        let sink: Weak<dyn Sink> = Rc::downgrade(self) as Weak<dyn Sink>;
         let connection = match options.transport {
             #[cfg(feature = "eventsource")]
             Transport::EventSource => EsConnection::open(
-                self,
+                sink,
                 id,
                 &url,
                 options.credentials == super::Credentials::Include,
@@ -153,14 +218,13 @@ impl Shared {
             .map(Connection::EventSource),
             #[cfg(feature = "fetch")]
             Transport::Fetch => {
-                FetchConnection::open(self, id, options, url, last_event_id).map(Connection::Fetch)
+                FetchConnection::open(sink, id, options, url, last_event_id).map(Connection::Fetch)
             }
         };
-        let mut core = self.core.borrow_mut();
-        match connection {
+        self.run(|core, now| match connection {
             Ok(c) => core.connection = Some((id, c)),
-            Err(e) => core.machine.handle_error(id, e, Instant::now()),
-        }
+            Err(e) => core.machine.handle_error(id, e, now),
+        });
     }
 
     /// Arms the timer for the machine's next deadline. A timer armed for an earlier deadline
@@ -191,18 +255,31 @@ impl Shared {
         core.timer = Some((deadline, timer));
     }
 
-    /// Listens for the page's lifecycle: the network going and coming back, the page hidden
-    /// and shown, and its return from the back-forward cache.
-    pub(crate) fn watch_lifecycle(self: &Rc<Self>) {
-        if !self.core.borrow().lifecycle.is_empty() {
-            return;
+    /// Listens for the page's lifecycle while the stream is not closed (the network going and
+    /// coming back, the page hidden and shown, its return from the back-forward cache), and
+    /// only then. Read from the machine's state once every output has run, so that a close
+    /// and a reopen in one callback leave the stream listening.
+    fn follow_lifecycle(self: &Rc<Self>) {
+        let closed = matches!(self.core.borrow().machine.state(), State::Closed { .. });
+        let listening = !self.core.borrow().lifecycle.is_empty();
+        if closed && listening {
+            let listeners = std::mem::take(&mut self.core.borrow_mut().lifecycle);
+            drop(listeners);
+        } else if !closed && !listening {
+            let listeners = self.lifecycle_listeners();
+            self.core.borrow_mut().lifecycle = listeners;
         }
+    }
+
+    fn lifecycle_listeners(self: &Rc<Self>) -> Vec<Listener> {
         let global = browser::global_target();
         let mut listeners = Vec::with_capacity(4);
         for (event, online) in [("online", true), ("offline", false)] {
             let weak = Rc::downgrade(self);
             listeners.push(Listener::new(&global, event, move |_| {
-                Shared::input(&weak, |m, now| m.handle_online(online, now));
+                if let Some(s) = weak.upgrade() {
+                    s.apply(move |m, now| m.handle_online(online, now));
+                }
             }));
         }
         let weak = Rc::downgrade(self);
@@ -210,18 +287,20 @@ impl Shared {
             let persisted = e
                 .dyn_ref::<web_sys::PageTransitionEvent>()
                 .is_some_and(|e| e.persisted());
-            if persisted {
-                Shared::input(&weak, |m, now| m.handle_page_restored(now));
+            if let (true, Some(s)) = (persisted, weak.upgrade()) {
+                s.apply(|m, now| m.handle_page_restored(now));
             }
         }));
         if let Some(document) = browser::document() {
             let weak = Rc::downgrade(self);
             listeners.push(Listener::new(&document, "visibilitychange", move |_| {
                 let visible = browser::visible();
-                Shared::input(&weak, |m, now| m.handle_visibility(visible, now));
+                if let Some(s) = weak.upgrade() {
+                    s.apply(move |m, now| m.handle_visibility(visible, now));
+                }
             }));
         }
-        self.core.borrow_mut().lifecycle = listeners;
+        listeners
     }
 
     /// Releases everything: the connection, the timer, the listeners and the handlers.
@@ -237,6 +316,52 @@ impl Shared {
         };
         drop((connection, timer, lifecycle));
         self.handlers.clear();
+    }
+}
+
+impl Sink for Shared {
+    fn input(&self, f: &mut dyn FnMut(&mut Machine, Instant)) {
+        self.run(|core, now| {
+            core.settle_id();
+            f(&mut core.machine, now)
+        });
+        // The sink is reached through a `Weak` the caller upgraded, so `self` is in an `Rc`.
+        if let Some(me) = self.me.upgrade() {
+            me.pump();
+        }
+    }
+
+    #[cfg(feature = "eventsource")]
+    fn source_event(&self, id: ConnectionId, event_type: &str, e: SourceEvent) {
+        let data = e.data().unwrap_or_default();
+        let reads_id = self.handlers.reads_id(event_type);
+        self.run(|core, now| {
+            // The event's last event ID is read now only for a callback that looks at it.
+            // Otherwise the event is kept and its ID read when something needs it (before any
+            // other input, or when asked), and the machine keeps the one it has until then.
+            let last_event_id = if reads_id {
+                core.unread_id = None;
+                e.last_event_id()
+            } else {
+                if core.machine.current() == Some(id) {
+                    core.unread_id = Some(e);
+                }
+                core.machine.last_event_id().to_owned()
+            };
+            let event = Event {
+                event_type: event_type.to_owned(),
+                data,
+                last_event_id,
+            };
+            core.machine.handle_event(id, event, now);
+        });
+        if let Some(me) = self.me.upgrade() {
+            me.pump();
+        }
+    }
+
+    fn origin(&self, origin: String) {
+        *self.origin.borrow_mut() = origin;
     }
 }
 

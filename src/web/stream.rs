@@ -44,7 +44,8 @@ impl<T> std::fmt::Debug for EventStream<T> {
 
 impl EventSource {
     /// The events of `event_type` as a stream of `Result<T, Error>` (decode failures keep the
-    /// raw data). It ends when the source closes for good or is dropped.
+    /// raw data). It ends when the source closes for good or is dropped, and stays ended if
+    /// the source is reopened: take a new stream then.
     pub fn stream<T: DeserializeOwned>(&self, event_type: &str) -> EventStream<T> {
         let queue = Rc::new(RefCell::new(Queue {
             ended: matches!(self.state(), State::Closed { .. }),
@@ -71,6 +72,9 @@ impl EventSource {
 fn push(queue: &RefCell<Queue>, item: Option<Event>) {
     let mut q = queue.borrow_mut();
     match item {
+        // An ended stream stays ended: a reopened source does not feed it again (make a new
+        // stream for that).
+        Some(_) if q.ended => return,
         Some(item) => q.items.push_back(item),
         None => q.ended = true,
     }

@@ -249,7 +249,7 @@ test("an open stream that nothing references goes on, as EventSource does, and i
   assert.deepEqual(await page.evaluate(() => window.gcCollected.slice().sort()), ["close()", "eventsource", "fetch"]);
 });
 
-test("on() hands parsed JSON, and data that is not JSON arrives as a decode error", async () => {
+test("on() hands parsed JSON; data that is not JSON is a decodeerror, never an error that closes EventSource code", async () => {
   const r = await page.evaluate(async () => {
     const key = `json-${Math.random()}`;
     const ok = new window.TES(`/sse?scenario=${key}&event=price&count=2&end=hold`, { transport: "fetch" });
@@ -265,16 +265,29 @@ test("on() hands parsed JSON, and data that is not JSON arrives as a decode erro
     });
     ok.close();
     const bad = new window.TES(`/sse?scenario=${key}-text&count=1&data=text&end=hold`, { transport: "fetch" });
+    // Code written for EventSource closes in onerror: one bad payload must not close it.
+    let onerror = 0;
+    bad.onerror = () => { onerror++; bad.close(); };
     const error = await new Promise((resolve) => {
       bad.on("message", () => resolve("parsed?!"));
-      bad.onerror = (e) => resolve({
+      bad.addEventListener("decodeerror", (e) => resolve({
         isError: e.error instanceof Error, name: e.error.name, kind: e.error.kind,
         eventType: e.error.eventType, data: e.error.data, message: e.error.message,
-      });
+      }));
     });
+    const readyState = bad.readyState;
     bad.close();
-    return { prices, error };
+    // Without a decodeerror listener, the failure is reported as a listener's exception is.
+    const reported = await new Promise((resolve) => {
+      const quiet = new window.TES(`/sse?scenario=${key}-quiet&count=1&data=text&end=hold`, { transport: "fetch" });
+      window.addEventListener("error", (e) => { quiet.close(); resolve(e.error?.kind); }, { once: true });
+      quiet.on("message", () => resolve("parsed?!"));
+    });
+    return { prices, error, onerror, readyState, reported };
   });
+  assert.equal(r.onerror, 0);
+  assert.equal(r.readyState, 1);
+  assert.equal(r.reported, "decode");
   assert.deepEqual(r.prices, [
     [1, "price", "1"], ["one", 1, "1"], ["rest", "1"],
     [2, "price", "2"], ["one", 2, "2"], ["rest", "2"],
@@ -464,7 +477,7 @@ test("the stream follows the page: offline pauses a reconnection, online, pagesh
   assert.deepEqual(log.map((x) => x.resumed_after), [null, 1, 2, 3]);
 });
 
-test("a wait too long for a clock (a server's retry:, an option) is a century, not a crash", async () => {
+test("a server's huge retry: waits at most an hour; an option too long for a clock is a century, not a crash", async () => {
   const r = await page.evaluate(async () => {
     const reconnecting = (url, options) => new Promise((resolve) => {
       const es = new window.TES(url, { transport: "fetch", ...options });
@@ -485,6 +498,8 @@ test("a wait too long for a clock (a server's retry:, an option) is a century, n
     return { delays, data };
   });
   const century = 100 * 365 * 86_400_000;
-  assert.ok(r.delays.retry > century && r.delays.options > century, JSON.stringify(r.delays));
+  // Backoff::server_max, an hour by default (equal jitter takes it down to half).
+  assert.ok(r.delays.retry >= 1_800_000 && r.delays.retry <= 3_600_000, JSON.stringify(r.delays));
+  assert.ok(r.delays.options > century, JSON.stringify(r.delays));
   assert.equal(typeof r.data, "string");
 });

@@ -1,0 +1,89 @@
+// @ts-check
+// Reads the options object of `new TypedEventSource(url, options)`, field by field: a wrong
+// type, a negative number or an unknown name throws a TypeError naming the option. What the
+// values mean (a zero timeout, headers the browser's EventSource cannot send, a bad URL) is
+// checked once, by the Rust builder the stream is made with (src/js/options.rs).
+
+// The names the options take, and those of `options.backoff`.
+const KNOWN = ["transport", "withCredentials", "credentials", "headers", "method", "body", "backoff", "retry",
+  "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden"];
+const BACKOFF = ["initialDelay", "factor", "maxDelay", "jitter", "maxAttempts", "maxElapsed", "resetAfter", "retryFloor",
+  "serverMax"];
+
+/** `"a", "b" or "c"` @param {string[]} list */
+const either = (list) => list.map((v) => `"${v}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
+
+/**
+ * The fields of one options object, each read and checked.
+ * @param {Record<string, any>} obj @param {string} prefix @param {string[]} known
+ */
+function reader(obj, prefix, known) {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) throw new TypeError(`unknown option \`${prefix}${key}\`; known: ${known.join(", ")}`);
+  }
+  /** @param {string} name @param {string} what */
+  const bad = (name, what) => new TypeError(`option \`${prefix}${name}\` must be ${what}`);
+  /** @param {string} name @param {(v: any) => boolean} ok @param {string} what */
+  const get = (name, ok, what) => {
+    const v = obj[name];
+    if (v !== undefined && !ok(v)) throw bad(name, what);
+    return v;
+  };
+  const r = {
+    /** @param {string} name */
+    string: (name) => get(name, (v) => typeof v === "string", "a string"),
+    /** @param {string} name */
+    boolean: (name) => get(name, (v) => typeof v === "boolean", "a boolean"),
+    /** @param {string} name */
+    number: (name) => get(name, (v) => typeof v === "number" && Number.isFinite(v) && v >= 0, "a finite number, not negative"),
+    /** @param {string} name */
+    whole: (name) => get(name, (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, "a whole number"),
+    /** @param {string} name @param {string[]} list */
+    oneOf: (name, list) => {
+      const v = r.string(name);
+      if (v !== undefined && !list.includes(v)) throw bad(name, `${either(list)}, not "${v}"`);
+      return v;
+    },
+  };
+  return r;
+}
+
+/**
+ * Header pairs from an object of strings: the `headers` option, or what its function returns.
+ * @param {unknown} v @returns {[string, string][]}
+ */
+export function pairs(v) {
+  if (typeof v !== "object" || v === null) throw new TypeError("option `headers` must be an object of strings or a function");
+  const out = Object.entries(v);
+  if (out.some(([, value]) => typeof value !== "string")) throw new TypeError("option `headers` must map names to strings");
+  return out;
+}
+
+/**
+ * The options, read; throws before anything is opened.
+ * @param {unknown} options
+ */
+export function check(options) {
+  const o = options ?? {};
+  if (typeof o !== "object") throw new TypeError("options must be an object");
+  const r = reader(o, "", KNOWN);
+  const credentials = r.oneOf("credentials", ["omit", "same-origin", "include"]) ??
+    (r.boolean("withCredentials") ? "include" : "same-origin");
+  const headers = o.headers;
+  /** @type {Record<string, any>} */
+  let backoff = {};
+  if (o.backoff !== undefined) {
+    if (typeof o.backoff !== "object" || o.backoff === null) throw new TypeError("option `backoff` must be an object");
+    const b = reader(o.backoff, "backoff.", BACKOFF);
+    backoff = Object.fromEntries(BACKOFF.map((k) => [k, k === "jitter" ? b.oneOf(k, ["none", "full", "equal"])
+      : k === "maxAttempts" ? b.whole(k) : b.number(k)]));
+  }
+  if (o.retry !== undefined && typeof o.retry !== "function") throw new TypeError("option `retry` must be a function");
+  return {
+    ...backoff, fetch: r.oneOf("transport", ["eventsource", "fetch"]) === "fetch", credentials,
+    headers: headers === undefined || typeof headers === "function" ? [] : pairs(headers),
+    headersFn: typeof headers === "function" ? headers : undefined, method: r.string("method"), body: r.string("body"),
+    retry: o.retry, idleTimeout: r.number("idleTimeout"), param: r.string("lastEventIdParam"),
+    lastEventId: r.string("lastEventId"), maxEventSize: r.whole("maxEventSize"), pauseWhenHidden: r.boolean("pauseWhenHidden") ?? false,
+  };
+}

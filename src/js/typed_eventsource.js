@@ -1,0 +1,256 @@
+// @ts-check
+// The npm package's TypedEventSource: a real EventTarget over the crate's Rust stream
+// (src/web), which connects, arms the timer, follows the page's lifecycle and decides
+// everything. This file turns what the stream hands it into DOM events and on() calls.
+
+/**
+ * The Rust stream behind a TypedEventSource (`Stream` in src/js/mod.rs).
+ * @typedef {{ close(resume?: string): void, reopen(): void, listen(type: string): void,
+ *   free(): void, readonly state: object, readonly lastEventId: string, readonly url: string,
+ *   readonly origin: string, readonly withCredentials: boolean }} Stream
+ * What the stream hands over: 0, a batch of events; 1, errors; 2, a state and the errors
+ * that led to it.
+ * @typedef {(kind: number, value: any, errors?: Error[]) => void} Sink
+ */
+
+export class TypedEventSourceError extends Error {
+  /** @param {string} kind @param {string} message @param {object} details */
+  constructor(kind, message, details) {
+    super(message);
+    this.name = "TypedEventSourceError";
+    this.kind = kind;
+    Object.assign(this, details);
+  }
+}
+
+/** @type {((sink: Sink, url: unknown, options: unknown) => Stream) | undefined} */
+let openStream;
+
+/** Called once by the wasm module as it starts (src/js/mod.rs). @param {typeof openStream} f */
+export function provide(f) {
+  openStream = f;
+}
+
+// Open sources are held here, as the browser holds an open EventSource: one that nothing else
+// references goes on for its listeners. A closed one is not, so it is garbage-collected, and
+// the wasm memory of its stream freed, once the page lets go of it.
+const live = new Set();
+
+const [CONNECTING, OPEN, CLOSED] = [0, 1, 2];
+
+/** @param {unknown} e */
+const report = (e) => (globalThis.reportError ?? console.error)(e);
+
+export class TypedEventSource extends EventTarget {
+  static CONNECTING = CONNECTING;
+  static OPEN = OPEN;
+  static CLOSED = CLOSED;
+
+  /** @type {Stream | null} */ #stream = null;
+  #ready = CONNECTING;
+  /** @type {any} */ #lastState = null;
+  #lastId = "";
+  /** on()'s handlers by type. @type {Map<string, Function[]>} */ #handlers = new Map();
+  /** Types whose events the stream hands over. */ #delivered = new Set(["message"]);
+  /** Types with a listener or an attribute, for which a MessageEvent is built. */ #listened = new Set();
+  /** @type {Record<string, any>} */ #attributes = {};
+  /** @type {Record<string, EventListener>} */ #wrappers = {};
+  /** The batch being delivered, and where the current event's id is in it. */
+  /** @type {string | null} */ #batch = null;
+  #idAt = 0;
+  #idEnd = 0;
+  /** Counts close() calls: a batch stops once its close has come. */ #closes = 0;
+
+  /**
+   * @param {string | URL} url
+   * @param {object} [options]
+   */
+  constructor(url, options) {
+    super();
+    if (!openStream) throw new Error("typed-eventsource: call init() before new TypedEventSource()");
+    const me = new WeakRef(this);
+    this.#stream = openStream((kind, value, errors) => me.deref()?.#receive(kind, value, errors), url, options);
+    live.add(this);
+  }
+
+  get CONNECTING() { return CONNECTING; }
+  get OPEN() { return OPEN; }
+  get CLOSED() { return CLOSED; }
+  get readyState() { return this.#ready; }
+  get url() { return this.#stream?.url ?? ""; }
+  get withCredentials() { return this.#stream?.withCredentials ?? false; }
+  /** The state with its attempt and next delay. */
+  get state() { return this.#stream?.state ?? this.#lastState; }
+
+  /** The id of the last event received; inside a handler, that of the event being handled. */
+  get lastEventId() {
+    if (this.#batch !== null) return this.#batch.slice(this.#idAt, this.#idEnd);
+    return this.#stream?.lastEventId ?? this.#lastId;
+  }
+
+  get onopen() { return this.#attributes.open ?? null; }
+  set onopen(f) { this.#setAttribute("open", f); }
+  get onmessage() { return this.#attributes.message ?? null; }
+  set onmessage(f) { this.#setAttribute("message", f); }
+  get onerror() { return this.#attributes.error ?? null; }
+  set onerror(f) { this.#setAttribute("error", f); }
+  get onstatechange() { return this.#attributes.statechange ?? null; }
+  set onstatechange(f) { this.#setAttribute("statechange", f); }
+
+  /** @type {EventTarget["addEventListener"]} */
+  addEventListener(type, listener, options) {
+    super.addEventListener(type, listener, options);
+    if (listener != null) this.#listen(`${type}`);
+  }
+
+  /**
+   * Calls `handler(data, event)` with each event of `type`, its data parsed with JSON.parse.
+   * @param {string} type @param {Function} handler
+   */
+  on(type, handler) {
+    if (typeof handler !== "function") throw new TypeError("TypedEventSource.on: the handler must be a function");
+    type = `${type}`;
+    this.#deliver(type);
+    const list = this.#handlers.get(type);
+    if (!list) this.#handlers.set(type, [handler]);
+    else if (!list.includes(handler)) list.push(handler);
+  }
+
+  /** @param {string} type @param {Function} handler */
+  off(type, handler) {
+    const list = this.#handlers.get(`${type}`);
+    const i = list ? list.indexOf(handler) : -1;
+    if (list && i >= 0) list.splice(i, 1);
+  }
+
+  close() {
+    this.#closes++;
+    this.#ready = CLOSED;
+    live.delete(this);
+    // Inside a handler the rest of its batch is dropped: a reopen resumes after this event.
+    this.#stream?.close(this.#batch === null ? undefined : this.lastEventId);
+  }
+
+  reopen() {
+    if (!this.#stream) return;
+    live.add(this);
+    this.#stream.reopen();
+  }
+
+  /** Closes the stream and frees its wasm memory at once. */
+  free() {
+    const s = this.#stream;
+    if (!s) return;
+    this.close();
+    this.#lastState = s.state;
+    this.#lastId = s.lastEventId;
+    this.#stream = null;
+    s.free();
+  }
+
+  /** @param {string} type */
+  #listen(type) {
+    this.#listened.add(type);
+    this.#deliver(type);
+  }
+
+  /** @param {string} type */
+  #deliver(type) {
+    if (this.#delivered.has(type)) return;
+    this.#delivered.add(type);
+    this.#stream?.listen(type);
+  }
+
+  // An `on...` attribute is one listener, added when first set and removed when set to null,
+  // as EventTarget's event handler attributes are. `onstatechange` takes states, not events.
+  /** @param {string} type @param {any} f */
+  #setAttribute(type, f) {
+    f = typeof f === "function" || (typeof f === "object" && f !== null) ? f : null;
+    const had = this.#attributes[type];
+    this.#attributes[type] = f;
+    if (type === "statechange" || !f === !had) return;
+    const wrapper = (this.#wrappers[type] ??= (e) => this.#attributes[type]?.call(this, e));
+    if (f) this.addEventListener(type, wrapper);
+    else this.removeEventListener(type, wrapper);
+  }
+
+  /** @param {number} kind @param {any} value @param {Error[]} [errors] */
+  #receive(kind, value, errors) {
+    if (kind === 0) return this.#events(value);
+    if (kind === 1) return this.#errors(value);
+    // A state: its errors see readyState as it leaves them (CLOSED when the stream gave up).
+    const ready = value.state === "open" ? OPEN : value.state === "closed" ? CLOSED : CONNECTING;
+    const was = this.#ready;
+    this.#ready = ready;
+    if (ready === CLOSED) live.delete(this);
+    else live.add(this);
+    if (errors) this.#errors(errors);
+    if (ready === OPEN && was !== OPEN) this.dispatchEvent(new Event("open"));
+    try {
+      this.#attributes.statechange?.call(this, value);
+    } catch (e) {
+      report(e);
+    }
+  }
+
+  /** @param {Error[]} errors */
+  #errors(errors) {
+    for (const error of errors) this.dispatchEvent(new ErrorEvent("error", { message: error.message, error }));
+  }
+
+  // `batch` holds events as `type \r id \r data \r`, repeated: none of the three can hold a CR.
+  /** @param {string} batch */
+  #events(batch) {
+    const closes = this.#closes;
+    const origin = this.#stream?.origin ?? "";
+    let type = "";
+    this.#batch = batch;
+    try {
+      for (let i = 0; i < batch.length && this.#closes === closes;) {
+        const a = batch.indexOf("\r", i);
+        const b = batch.indexOf("\r", a + 1);
+        const c = batch.indexOf("\r", b + 1);
+        if (c < 0) break;
+        // Most events share their type with the one before: keep that string.
+        if (a - i !== type.length || !batch.startsWith(type, i)) type = batch.slice(i, a);
+        this.#idAt = a + 1;
+        this.#idEnd = b;
+        this.#event(type, batch.slice(b + 1, c), origin, closes);
+        i = c + 1;
+      }
+    } finally {
+      this.#batch = null;
+    }
+  }
+
+  /** @param {string} type @param {string} data @param {string} origin @param {number} closes */
+  #event(type, data, origin, closes) {
+    /** @type {MessageEvent | undefined} */
+    let event;
+    const message = () => (event ??= new MessageEvent(type, { data, origin, lastEventId: this.lastEventId }));
+    // A MessageEvent costs more than the rest of the dispatch: it is built only for whoever
+    // can receive it, which an on() handler declaring exactly one parameter cannot.
+    if (this.#listened.has(type)) this.dispatchEvent(message());
+    const handlers = this.#handlers.get(type);
+    if (!handlers?.length || this.#closes !== closes) return;
+    let value;
+    try {
+      value = JSON.parse(data);
+    } catch (e) {
+      // One event's data, not the connection: never an `error` event.
+      const error = new TypedEventSourceError("decode", `could not decode a \`${type}\` event: ${/** @type {Error} */ (e).message}`, { eventType: type, data });
+      if (this.#listened.has("decodeerror")) this.dispatchEvent(new ErrorEvent("decodeerror", { message: error.message, error }));
+      else report(error);
+      return;
+    }
+    for (const f of handlers.length === 1 ? handlers : handlers.slice()) {
+      if (this.#closes !== closes) return;
+      try {
+        if (f.length === 1) f(value);
+        else f(value, message());
+      } catch (e) {
+        report(e);
+      }
+    }
+  }
+}
