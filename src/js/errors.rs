@@ -8,7 +8,8 @@ use crate::core::error::{millis, CloseReason, Error};
 
 #[wasm_bindgen(module = "/src/js/typed_eventsource.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = TypedEventSourceError)]
+    /// The class, exported by the package as its own.
+    #[wasm_bindgen(js_name = TypedEventSourceError, reexport)]
     type JsErrorClass;
     #[wasm_bindgen(constructor, js_class = TypedEventSourceError)]
     fn new(kind: &str, message: &str, details: &JsValue) -> JsErrorClass;

@@ -37,7 +37,7 @@ extern "C" {
     fn provide(open: &JsValue);
 }
 
-#[wasm_bindgen(start)]
+#[wasm_bindgen(start, skip_typescript)]
 fn start() {
     let open = Closure::<dyn Fn(Function, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
         |sink, url, options| Stream::open(sink, &url, &options).map(JsValue::from),

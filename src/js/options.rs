@@ -131,7 +131,10 @@ fn retry_policy(f: Function) -> RetryPolicy {
             Ok(v) if v.as_bool() == Some(false) => Decision::Stop,
             Ok(_) => default,
             Err(e) => {
-                web_sys::console::error_2(&"typed-eventsource: the retry function failed:".into(), &e);
+                web_sys::console::error_2(
+                    &"typed-eventsource: the retry function failed:".into(),
+                    &e,
+                );
                 default
             }
         }
@@ -165,7 +168,10 @@ async fn call_headers(f: Function) -> Vec<(String, String)> {
     match result.await {
         Ok(a) => to_pairs(&a),
         Err(e) => {
-            web_sys::console::error_2(&"typed-eventsource: the headers function failed:".into(), &e);
+            web_sys::console::error_2(
+                &"typed-eventsource: the headers function failed:".into(),
+                &e,
+            );
             Vec::new()
         }
     }

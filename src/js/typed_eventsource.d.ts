@@ -14,8 +14,10 @@ export interface BackoffOptions {
   maxElapsed?: number;
   /** A connection must stay open this long before delays start over. Default 5000. */
   resetAfter?: number;
-  /** The smallest delay a server's `retry:` field can set. Default 500. */
+  /** The smallest delay a server's `retry:` field can set; above 0. Default 500. */
   retryFloor?: number;
+  /** The longest wait a server can ask for with `retry:` or `Retry-After`. Default 3600000 (an hour). */
+  serverMax?: number;
 }
 
 /** Why a connection failed. */
@@ -87,8 +89,13 @@ export interface TypedEventSourceInit {
   body?: string;
   /** The reconnection policy. */
   backoff?: BackoffOptions;
-  /** Decides whether a failure is retried: true retries, false stops, undefined keeps the default. */
-  retry?: (error: TypedEventSourceError) => boolean | undefined;
+  /**
+   * Decides whether a failure is retried, given the default decision (`retry`): true retries,
+   * false stops, anything else keeps the default. It runs before the error is dispatched; it
+   * may read the source (its `state` is the one before the failure) and close it (the close
+   * wins). If it throws, the error is logged and the default applies.
+   */
+  retry?: (error: TypedEventSourceError, retry: boolean) => boolean | undefined;
   /** Replace a connection silent for this many ms. Default: none. */
   idleTimeout?: number;
   /** Query parameter carrying the last event id on reconnection. Default: none. */
@@ -109,14 +116,24 @@ export interface TypedEventSourceErrorEvent extends ErrorEvent {
   readonly error: TypedEventSourceError;
 }
 
+/** The failure to decode one event's data for `on()`: about that event, not the connection. */
+export interface TypedEventSourceDecodeErrorEvent extends ErrorEvent {
+  readonly type: "decodeerror";
+  readonly error: TypedEventSourceError & { kind: "decode"; eventType: string; data: string };
+}
+
+/** The class of the errors this package reports. */
+export declare const TypedEventSourceError: {
+  new (kind: ErrorKind, message: string, details?: object): TypedEventSourceError;
+  readonly prototype: TypedEventSourceError;
+};
+
 /**
- * A drop-in, typed `EventSource`. `Events` maps event types to the JSON their data holds:
- * `new TypedEventSource<{ price: Price }>(url).on("price", p => p.symbol)`.
- *
- * Wrap it rather than subclass it: the constructor returns the object its stream keeps alive
- * while open, which a subclass's prototype is not on.
+ * A drop-in, typed `EventSource`, and a real `EventTarget`. `Events` maps event types to the
+ * JSON their data holds: `new TypedEventSource<{ price: Price }>(url).on("price", p => p.symbol)`.
+ * It can be subclassed.
  */
-export class TypedEventSource<Events extends Record<string, unknown> = Record<string, unknown>> {
+export class TypedEventSource<Events extends Record<string, unknown> = Record<string, unknown>> extends EventTarget {
   constructor(url: string | URL, options?: TypedEventSourceInit);
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
@@ -141,14 +158,18 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   /** As on `EventTarget`: a function or an object with `handleEvent`; `capture`, `once`, `signal`. */
   addEventListener(type: "open", listener: SourceListener<this, Event>, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: "error", listener: SourceListener<this, TypedEventSourceErrorEvent | MessageEvent<string>>, options?: boolean | AddEventListenerOptions): void;
+  /**
+   * Data that `on()` could not parse as JSON. Without a listener for it, the failure is
+   * reported as a listener's exception is (`reportError`); it never fires `error`.
+   */
+  addEventListener(type: "decodeerror", listener: SourceListener<this, TypedEventSourceDecodeErrorEvent>, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: SourceListener<this, MessageEvent<string>>, options?: boolean | AddEventListenerOptions): void;
   removeEventListener(type: string, listener: SourceListener<this, any>, options?: boolean | EventListenerOptions): void;
-  /** Calls the listeners and `on...` attribute of `event.type` (not `on()`'s handlers). */
-  dispatchEvent(event: Event): boolean;
   /**
    * Calls `handler` with each event of `type`, its data parsed as JSON. The `MessageEvent` is
    * built only for a handler that can receive it: one declaring exactly one parameter,
    * `(data) => ...`, skips that cost (use `lastEventId` on the source during the call).
+   * Throws a `TypeError` if `handler` is not a function.
    */
   on<K extends keyof Events & string>(type: K, handler: (data: Events[K], event: MessageEvent<string>) => void): void;
   /** Removes a handler added with `on`. */

@@ -1,7 +1,7 @@
 // Type-checked by `tsc --noEmit` in `cargo xtask test`: code written for EventSource keeps
 // compiling, and the event map types `on`. Each @ts-expect-error must be an error, so a
 // declaration that turned to `any` fails the check.
-import { TypedEventSource, type ConnectionState, type TypedEventSourceError } from "typed-eventsource";
+import { TypedEventSource, TypedEventSourceError, type ConnectionState } from "typed-eventsource";
 
 interface Price { symbol: string; price: number }
 interface News { headline: string }
@@ -10,7 +10,7 @@ const es = new TypedEventSource<{ price: Price; news: News }>("/sse", {
   transport: "fetch",
   headers: async () => ({ Authorization: "Bearer x" }),
   backoff: { initialDelay: 500, jitter: "full", maxAttempts: 10 },
-  retry: (e: TypedEventSourceError) => (e.kind === "http-status" && e.status === 401 ? false : undefined),
+  retry: (e: TypedEventSourceError, retry: boolean) => (e.kind === "http-status" && e.status === 401 ? false : retry),
   idleTimeout: 30_000,
   lastEventIdParam: "lastEventId",
 });
@@ -59,4 +59,21 @@ es.onstatechange = (s: ConnectionState) => {
 new TypedEventSource("/sse", { transport: "websocket" });
 // @ts-expect-error: unknown option
 new TypedEventSource("/sse", { retries: 3 });
+// A real EventTarget, and a class to extend.
+const target: EventTarget = es;
+void target;
+class Ticker extends TypedEventSource<{ price: Price }> {
+  latest: Price | null = null;
+  constructor() {
+    super("/prices");
+    this.on("price", (p) => { this.latest = p; });
+  }
+}
+void new Ticker().latest;
+// A decode failure is its own event, with the raw data.
+es.addEventListener("decodeerror", (e) => { const raw: string = e.error.data; void raw; });
+const made: TypedEventSourceError = new TypedEventSourceError("network", "lost");
+void made;
+// @ts-expect-error: a handler must be a function
+es.on("price", null);
 es.close();

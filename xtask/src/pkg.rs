@@ -44,6 +44,7 @@ pub fn build() -> Result<u64> {
                 .arg(&out)
                 .args(["--", "--features", "js,talc"])
                 .env("PATH", path_with_npm_tools()))?;
+            type_reexports(&out)?;
             complete_manifest(&out)
         })?;
     }
@@ -62,7 +63,7 @@ pub fn pkg() -> Result {
     let raw = std::fs::metadata(dir("web").join("typed_eventsource_bg.wasm"))
         .map_err(|e| e.to_string())?
         .len();
-    // The JavaScript a page loads with it: wasm-bindgen's glue and the facade's own half.
+    // The JavaScript a page loads with it: wasm-bindgen's glue, the class and its option reader.
     let (mut js_raw, mut js_gz) = (0, 0);
     for file in js_files(&dir("web"))? {
         js_raw += std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
@@ -72,7 +73,7 @@ pub fn pkg() -> Result {
     let kb = |n: u64| n as f64 / 1000.0;
     let table = format!(
         "| npm package wasm (features `js` and `talc`, wasm-opt -Oz) | {:.1} KB | {:.1} KB |\n\
-         | npm package JavaScript (wasm-bindgen's glue and `facade.js`, unminified, each file gzipped) | {:.1} KB | {:.1} KB |\n",
+         | npm package JavaScript (wasm-bindgen's glue, `typed_eventsource.js` and `options.js`, unminified, each file gzipped) | {:.1} KB | {:.1} KB |\n",
         kb(raw),
         kb(gz),
         kb(js_raw),
@@ -110,6 +111,19 @@ pub(crate) fn gzipped_size(path: &Path) -> Result<u64> {
     out.trim()
         .parse()
         .map_err(|e| format!("gzip size {out:?}: {e}"))
+}
+
+/// wasm-bindgen declares each class the package re-exports from its JavaScript as
+/// `export let Name: unknown;`; the hand-written declarations (`typed_eventsource.d.ts`)
+/// type them, so those lines go.
+fn type_reexports(out: &Path) -> Result {
+    let path = out.join("typed_eventsource.d.ts");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !(l.starts_with("export let ") && l.ends_with(": unknown;")))
+        .collect();
+    std::fs::write(&path, kept.join("\n") + "\n").map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// wasm-pack writes most of package.json from Cargo.toml; this adds what it leaves out.
