@@ -54,6 +54,7 @@ test("bad options throw a TypeError or SyntaxError naming the option", async () 
       headerName: attempt("/sse", { transport: "fetch", headers: { "bad name": "x" } }),
       headerValue: attempt("/sse", { transport: "fetch", headers: { "X-A": 1 } }),
       retry: attempt("/sse", { retry: 5 }),
+      floor: attempt("/sse", { backoff: { retryFloor: 0 } }),
       options: attempt("/sse", "fetch"),
     };
   });
@@ -73,6 +74,8 @@ test("bad options throw a TypeError or SyntaxError naming the option", async () 
   assert.match(results.headerName, /^TypeError: .*invalid option `headers`: /);
   assert.equal(results.headerValue, "TypeError: option `headers` must map names to strings");
   assert.equal(results.retry, "TypeError: option `retry` must be a function");
+  // A zero floor would let a server's `retry: 0` reconnect about every millisecond.
+  assert.equal(results.floor, "TypeError: option `backoff.retryFloor` must be greater than zero");
   assert.equal(results.options, "TypeError: options must be an object");
   // Nothing was half-opened: the server saw no request at all.
   const log = await (await fetch(`${DEMO_URL}/log?scenario=never`)).json();
@@ -502,4 +505,129 @@ test("a server's huge retry: waits at most an hour; an option too long for a clo
   assert.ok(r.delays.retry >= 1_800_000 && r.delays.retry <= 3_600_000, JSON.stringify(r.delays));
   assert.ok(r.delays.options > century, JSON.stringify(r.delays));
   assert.equal(typeof r.data, "string");
+});
+
+test("the class is a real EventTarget: instanceof, prototype methods before the first new, subclasses", async () => {
+  const r = await page.evaluate(async () => {
+    const TES = window.TES;
+    const before = ["close", "reopen", "on", "off", "addEventListener"].every((m) => typeof TES.prototype[m] === "function");
+    class Ticker extends TES {
+      constructor(url) {
+        super(url, { transport: "fetch" });
+        this.seen = [];
+        this.addEventListener("message", (e) => this.seen.push(e.data));
+      }
+      get count() { return this.seen.length; }
+    }
+    const t = new Ticker(`/sse?scenario=subclass-${Math.random()}&count=2&data=text&end=hold`);
+    await new Promise((resolve) => {
+      const check = () => (t.count === 2 ? resolve() : setTimeout(check, 10));
+      check();
+      setTimeout(resolve, 3000);
+    });
+    t.close();
+    return { before, isTarget: t instanceof EventTarget, isTES: t instanceof TES, count: t.count, seen: t.seen };
+  });
+  assert.deepEqual(r, { before: true, isTarget: true, isTES: true, count: 2, seen: ["event 1", "event 2"] });
+});
+
+test("events carry the stream's origin, as the browser's EventSource sets it", async () => {
+  const r = await page.evaluate(() => window.onEach((Source, options) => new Promise((resolve) => {
+    const es = new Source(`/sse?scenario=origin-${Math.random()}&count=1&data=text&end=hold`, options);
+    es.onmessage = (e) => { es.close(); resolve(e.origin); };
+  })));
+  assert.match(r.native, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.deepEqual(r, { native: r.native, eventsource: r.native, fetch: r.native });
+});
+
+test("close() and reopen() in one handler: no event twice, and the page's lifecycle still followed", async () => {
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const transport of ["fetch", "eventsource"]) {
+      const key = `close-reopen-${transport}-${Math.random()}`;
+      // Five events in one chunk, then a clean end, then a long back-off.
+      const es = new window.TES(`/sse?scenario=${key}&total=5&end=close`, {
+        transport, lastEventIdParam: "lastEventId", backoff: { initialDelay: 60_000, maxDelay: 60_000, jitter: "none" },
+      });
+      const got = [];
+      const states = [];
+      let reopened = false;
+      await new Promise((resolve) => {
+        es.onmessage = (e) => {
+          got.push(e.lastEventId);
+          if (e.lastEventId === "2" && !reopened) { reopened = true; es.close(); es.reopen(); }
+        };
+        es.onstatechange = (s) => { states.push(s.state); if (s.state === "reconnecting") resolve(); };
+        setTimeout(resolve, 5000);
+      });
+      // The reopened stream still listens to the page: online cuts the long back-off short.
+      const reconnected = new Promise((resolve) => {
+        es.onstatechange = (s) => { if (s.state === "connecting") resolve(true); };
+        setTimeout(() => resolve(false), 2000);
+      });
+      window.dispatchEvent(new Event("online"));
+      out[transport] = { got, reconnected: await reconnected };
+      es.close();
+    }
+    return out;
+  });
+  for (const transport of ["fetch", "eventsource"]) {
+    assert.deepEqual(r[transport].got, ["1", "2", "3", "4", "5"], transport);
+    assert.equal(r[transport].reconnected, true, transport);
+  }
+});
+
+test("the retry function may read the source and close it; one that throws is reported", async () => {
+  const logged = [];
+  const onConsole = (m) => logged.push(m.text());
+  page.on("console", onConsole);
+  const r = await page.evaluate(async () => {
+    const key = `retry-reads-${Math.random()}`;
+    const seen = [];
+    const es = new window.TES(`/sse?scenario=${key}&status=503`, {
+      transport: "fetch", backoff: { initialDelay: 10 },
+      retry: (error, retry) => {
+        seen.push([error.kind, error.status, retry, es.state.state, es.readyState]);
+        es.close();
+        return true;
+      },
+    });
+    const closed = await new Promise((resolve) => {
+      es.onstatechange = (s) => { if (s.state === "closed") resolve(s.reason.kind); };
+      setTimeout(() => resolve("not closed"), 3000);
+    });
+    // One that throws: the default (stop a 404) applies, and the failure is logged.
+    const thrower = new window.TES(`/sse?scenario=${key}-throws&status=404`, {
+      transport: "fetch", retry: () => { throw new Error("boom"); },
+    });
+    const reason = await new Promise((resolve) => {
+      thrower.onstatechange = (s) => { if (s.state === "closed") resolve(s.reason.error.status); };
+      setTimeout(() => resolve("not closed"), 3000);
+    });
+    return { seen, closed, reason, key };
+  });
+  page.off("console", onConsole);
+  assert.deepEqual(r.seen, [["http-status", 503, true, "connecting", 0]]);
+  assert.equal(r.closed, "user");
+  assert.equal(r.reason, 404);
+  assert.ok(logged.some((t) => t.includes("the retry function failed")), logged.join("\n"));
+  // The close won: one request, no retry.
+  assert.equal((await requests(r.key)).length, 1);
+});
+
+test("on() with something other than a function throws at once, and the stream goes on", async () => {
+  const r = await page.evaluate(async () => {
+    const es = new window.TES(`/sse?scenario=on-null-${Math.random()}&count=3&data=text&end=hold`, { transport: "fetch" });
+    let thrown;
+    try { es.on("message", null); } catch (e) { thrown = `${e.constructor.name}: ${e.message}`; }
+    const got = await new Promise((resolve) => {
+      const ids = [];
+      es.onmessage = (e) => { ids.push(e.lastEventId); if (ids.length === 3) resolve(ids); };
+      setTimeout(() => resolve(ids), 3000);
+    });
+    es.close();
+    return { thrown, got };
+  });
+  assert.match(r.thrown, /^TypeError: .*must be a function/);
+  assert.deepEqual(r.got, ["1", "2", "3"]);
 });
