@@ -778,3 +778,150 @@ async fn a_page_restored_from_the_back_forward_cache_reconnects() {
     assert_eq!(log["records"][1]["resumed_after"], 2, "{log}");
     assert_eq!(log["records"][1]["headers"]["last-event-id"], "2", "{log}");
 }
+
+#[cfg(feature = "stream")]
+#[wasm_bindgen_test]
+async fn an_ended_event_stream_stays_ended_when_its_source_reopens() {
+    use futures_core::Stream;
+    use std::pin::Pin;
+
+    let key = support::scenario("stream-reopen");
+    let source = EventSource::builder(support::sse_url(&key, "count=2&end=hold"))
+        .transport(Transport::Fetch)
+        .open()
+        .expect("opens");
+    let mut stream = source.stream::<Payload>("message");
+    let first = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await;
+    assert!(matches!(first, Some(Ok(_))));
+    source.close();
+    source.reopen();
+    // Let the reopened connection deliver its events.
+    let seen = Rc::new(RefCell::new(Seen::default()));
+    let s = seen.clone();
+    source.on::<Payload>("message", move |r| {
+        if let Ok(p) = r {
+            s.borrow_mut().events.push((p.kind, p.seq));
+        }
+    });
+    until("events after the reopen", 5000, &seen, |s| {
+        !s.events.is_empty()
+    })
+    .await;
+    // The stream ended at the close: what is left in it (the second event of the first
+    // connection, if it came before the close) and then the end, never the reopened events.
+    let mut rest = Vec::new();
+    while let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
+        rest.push(item.expect("decodes").seq);
+    }
+    assert!(rest.len() <= 1, "the ended stream yielded again: {rest:?}");
+}
+
+#[wasm_bindgen_test]
+async fn off_removes_a_handler_and_the_stream_goes_on() {
+    for transport in BOTH {
+        let key = support::scenario("off");
+        let seen = Rc::new(RefCell::new(Seen::default()));
+        let source =
+            EventSource::builder(support::sse_url(&key, "total=20&interval_ms=20&end=hold"))
+                .transport(transport)
+                .open()
+                .expect("opens");
+        let kept = seen.clone();
+        source.on::<Payload>("message", move |r| {
+            if let Ok(p) = r {
+                kept.borrow_mut().events.push(("kept".into(), p.seq));
+            }
+        });
+        let removed = seen.clone();
+        let id = source.on::<Payload>("message", move |r| {
+            if let Ok(p) = r {
+                removed.borrow_mut().events.push(("removed".into(), p.seq));
+            }
+        });
+        until("two events", 5000, &seen, |s| s.events.len() >= 4).await;
+        assert!(source.off(id), "{transport:?}");
+        assert!(!source.off(id), "removed once only");
+        let at = seen.borrow().events.len();
+        until("more events", 5000, &seen, |s| s.events.len() >= at + 3).await;
+        let after: Vec<_> = seen.borrow().events[at..]
+            .iter()
+            .map(|(who, _)| who.clone())
+            .collect();
+        assert!(
+            after.iter().all(|w| w == "kept"),
+            "{transport:?}: {after:?}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn close_and_reopen_in_one_callback_keep_following_the_page() {
+    for transport in BOTH {
+        let key = support::scenario("close-reopen");
+        let seen = Rc::new(RefCell::new(Seen::default()));
+        let slot: Rc<RefCell<Option<EventSource>>> = Rc::new(RefCell::new(None));
+        let s = slot.clone();
+        let done = Rc::new(std::cell::Cell::new(false));
+        let d = done.clone();
+        let source = recording(
+            &support::sse_url(&key, "count=2&end=hold"),
+            transport,
+            &["message"],
+            &seen,
+        )
+        .on_raw("message", move |_| {
+            if !d.replace(true) {
+                if let Some(src) = s.borrow().as_ref() {
+                    src.close();
+                    src.reopen();
+                }
+            }
+        })
+        .open()
+        .expect("opens");
+        let fresh = live_resources().listeners;
+        *slot.borrow_mut() = Some(source);
+        until("open after the reopen", 5000, &seen, |s| {
+            s.states.iter().filter(|st| **st == State::Open).count() >= 2
+        })
+        .await;
+        // The same listeners as a stream that never closed: its connection's and the page's.
+        assert_eq!(live_resources().listeners, fresh, "{transport:?}");
+        slot.borrow_mut().take();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_retry_policy_may_read_the_stream_and_close_it() {
+    let key = support::scenario("policy-reads");
+    let seen = Rc::new(RefCell::new(Seen::default()));
+    let slot: Rc<RefCell<Option<EventSource>>> = Rc::new(RefCell::new(None));
+    let s = slot.clone();
+    let read = Rc::new(RefCell::new(Vec::new()));
+    let r = read.clone();
+    let policy = typed_eventsource::RetryPolicy::new(move |_, default| {
+        if let Some(src) = s.borrow().as_ref() {
+            r.borrow_mut().push((src.state(), src.last_event_id()));
+            src.close();
+        }
+        default
+    });
+    let source = recording(
+        &support::sse_url(&key, "count=1&end=close"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .retry_policy(policy)
+    .open()
+    .expect("opens");
+    *slot.borrow_mut() = Some(source);
+    until("closed", 5000, &seen, |s| closed(s).is_some()).await;
+    assert_eq!(closed(&seen.borrow()), Some(CloseReason::UserClosed));
+    assert_eq!(*read.borrow(), [(State::Open, "1".to_owned())]);
+    assert_eq!(
+        support::log(&key).await["requests"],
+        1,
+        "the close won: no reconnection"
+    );
+}
