@@ -43,8 +43,16 @@ pub struct UseEventSourceOptions {
     pub event_types: Vec<String>,
     /// Which browser API carries the stream. Default: [`Transport::EventSource`].
     pub transport: Transport,
-    /// Any other option, applied to the builder before it opens. Default: none.
+    /// Any other option, applied to the builder when the stream opens. Default: none.
+    ///
+    /// A closure written inline is a new value on every render, and closures cannot be
+    /// compared, so it takes no part in deciding whether to reopen: a re-render never
+    /// reconnects. To reopen with a changed configuration (a new token, say), change
+    /// [`UseEventSourceOptions::key`] too.
     pub configure: Option<Rc<dyn Fn(Builder) -> Builder>>,
+    /// Names the configuration: when it changes, the stream is reopened with the current
+    /// `configure`. Default: none.
+    pub key: Option<String>,
 }
 
 impl Default for UseEventSourceOptions {
@@ -53,6 +61,7 @@ impl Default for UseEventSourceOptions {
             event_types: vec!["message".to_owned()],
             transport: Transport::default(),
             configure: None,
+            key: None,
         }
     }
 }
@@ -75,17 +84,22 @@ impl UseEventSourceOptions {
         self.configure = Some(Rc::new(f));
         self
     }
+
+    /// Sets [`UseEventSourceOptions::key`].
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
 }
 
+/// Equal when the stream they open is the same: `configure` is left out (see its docs), and
+/// `key` stands for it.
 impl PartialEq for UseEventSourceOptions {
     fn eq(&self, other: &Self) -> bool {
         self.event_types == other.event_types
             && self.transport == other.transport
-            && match (&self.configure, &other.configure) {
-                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
+            && self.configure.is_some() == other.configure.is_some()
+            && self.key == other.key
     }
 }
 
@@ -209,5 +223,24 @@ where
         error: (*error).clone(),
         close: control(EventSource::close),
         reopen: control(EventSource::reopen),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Options written inline in a component: a new closure every render.
+    fn inline() -> UseEventSourceOptions {
+        UseEventSourceOptions::default()
+            .event_types(["news"])
+            .configure(|b| b.idle_timeout(std::time::Duration::from_secs(30)))
+    }
+
+    #[test]
+    fn options_written_inline_are_equal_from_render_to_render() {
+        assert!(inline() == inline());
+        assert!(inline().key("token-1") != inline().key("token-2"));
+        assert!(inline() != UseEventSourceOptions::default().event_types(["news"]));
     }
 }

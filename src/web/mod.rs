@@ -25,7 +25,7 @@
 //! `JSON.parse` and serde-wasm-bindgen: no string crosses to JavaScript per event and no
 //! JavaScript object is walked back into Rust. In BENCHMARKS.md the fetch transport with
 //! serde_json keeps pace with a hand-written JavaScript parser using `JSON.parse`, while the
-//! npm facade, which must cross to `JSON.parse` per event, runs below both. The EventSource
+//! npm class, which hands each event to `JSON.parse`, runs below both. The EventSource
 //! transport, whose every event arrives as a JavaScript string, is bound by the
 //! browser's own dispatch either way.
 

@@ -48,15 +48,14 @@ fn Panel() -> Html {
         scenario(),
         if *switched { "-switched" } else { "" }
     );
-    let options = use_memo((), |_| {
-        UseEventSourceOptions::default()
-            .event_types(["news", "price"])
-            .transport(Transport::Fetch)
-            .configure(|b| {
-                b.backoff(Backoff::default().initial(std::time::Duration::from_millis(200)))
-            })
-    });
-    let feed = use_event_source_with_options::<Item>(&url, (*options).clone());
+    // Written inline, as components do: a re-render (one per event) must not reconnect.
+    let options = UseEventSourceOptions::default()
+        .event_types(["news", "price"])
+        .transport(Transport::Fetch)
+        .configure(|b| {
+            b.backoff(Backoff::default().initial(std::time::Duration::from_millis(200)))
+        });
+    let feed = use_event_source_with_options::<Item>(&url, options);
     let row = |t: &str| {
         feed.latest_of(t)
             .map(|u| html! { <li data-type={t.to_owned()}>{ format!("{t}: {}", u.text) }</li> })
