@@ -24,7 +24,7 @@ pub enum Decision {
 ///   `EventSource` (whose cause it hides: most often a 5xx) are retried;
 /// - HTTP 5xx, 429 (too many requests) and 408 (request timeout) are retried, honouring
 ///   `Retry-After`;
-/// - any other status stops: 204 closes with [`CloseReason::ServerRequested`] as the standard
+/// - any other status stops: 204 closes with [`CloseReason::ServerRequested`](crate::core::error::CloseReason::ServerRequested) as the standard
 ///   asks, and 4xx closes with the status in the reason (retrying a 401 or a 404 cannot help);
 /// - a content type other than `text/event-stream` stops, as the standard asks.
 pub fn default_decision(failure: &Error) -> Decision {

@@ -5,15 +5,20 @@
 
 use std::time::Duration;
 
-use js_sys::{Array, Function, Promise};
+#[cfg(feature = "fetch")]
+use js_sys::Promise;
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "fetch")]
 use wasm_bindgen::JsCast;
 
 use super::errors;
 use crate::core::backoff::{Backoff, Jitter};
 use crate::core::error::Error;
 use crate::core::machine::{Decision, RetryPolicy};
-use crate::web::{Builder, Credentials, EventSource, Transport};
+#[cfg(feature = "fetch")]
+use crate::web::Transport;
+use crate::web::{Builder, Credentials, EventSource};
 
 #[wasm_bindgen(module = "/src/js/options.js")]
 extern "C" {
@@ -142,6 +147,7 @@ fn retry_policy(f: Function) -> RetryPolicy {
 }
 
 /// Header pairs from what `pairs` returned.
+#[cfg(feature = "fetch")]
 fn to_pairs(a: &Array) -> Vec<(String, String)> {
     a.iter()
         .map(|p| {
@@ -157,6 +163,7 @@ fn to_pairs(a: &Array) -> Vec<(String, String)> {
 /// Calls the `headers` function before an attempt, awaiting a promise it returns. When it
 /// throws or returns something else than an object of strings, the failure is logged and the
 /// request goes without those headers (the server's answer, a 401 say, then decides).
+#[cfg(feature = "fetch")]
 async fn call_headers(f: Function) -> Vec<(String, String)> {
     let result = async {
         let mut v = f.call0(&JsValue::NULL)?;
@@ -174,6 +181,48 @@ async fn call_headers(f: Function) -> Vec<(String, String)> {
             );
             Vec::new()
         }
+    }
+}
+
+/// The options only the fetch transport carries out.
+#[cfg(feature = "fetch")]
+fn fetch_options(mut b: Builder, c: &Checked) -> Result<Builder, JsValue> {
+    if c.fetch() {
+        b = b.transport(Transport::Fetch);
+    }
+    for (name, value) in to_pairs(&c.headers()) {
+        b = b.header(name, value);
+    }
+    if let Some(f) = c.headers_fn() {
+        b = b.headers_with(move || call_headers(f.clone()));
+    }
+    if let Some(m) = c.method() {
+        b = b.method(m);
+    }
+    if let Some(body) = c.body() {
+        b = b.body(body);
+    }
+    Ok(b)
+}
+
+/// Without the fetch transport (a build without the feature `fetch`), asking for it or for
+/// what only it can send is refused.
+#[cfg(not(feature = "fetch"))]
+fn fetch_options(b: Builder, c: &Checked) -> Result<Builder, JsValue> {
+    let asked = if c.fetch() {
+        Some("transport")
+    } else if c.headers().length() > 0 || c.headers_fn().is_some() {
+        Some("headers")
+    } else if c.method().is_some() || c.body().is_some() {
+        Some("method")
+    } else {
+        None
+    };
+    match asked {
+        Some(option) => Err(type_error(&format!(
+            "TypedEventSource: invalid option `{option}`: this build has no fetch transport"
+        ))),
+        None => Ok(b),
     }
 }
 
@@ -197,27 +246,13 @@ pub(crate) fn open(
 ) -> Result<(EventSource, bool), JsValue> {
     let c = check(options)?;
     let mut b = EventSource::builder(url).backoff(backoff(&c)?);
-    if c.fetch() {
-        b = b.transport(Transport::Fetch);
-    }
     let credentials = match c.credentials().as_str() {
         "omit" => Credentials::Omit,
         "include" => Credentials::Include,
         _ => Credentials::SameOrigin,
     };
     b = b.credentials(credentials);
-    for (name, value) in to_pairs(&c.headers()) {
-        b = b.header(name, value);
-    }
-    if let Some(f) = c.headers_fn() {
-        b = b.headers_with(move || call_headers(f.clone()));
-    }
-    if let Some(m) = c.method() {
-        b = b.method(m);
-    }
-    if let Some(body) = c.body() {
-        b = b.body(body);
-    }
+    b = fetch_options(b, &c)?;
     if let Some(f) = c.retry() {
         b = b.retry_policy(retry_policy(f));
     }

@@ -21,6 +21,7 @@ use super::handlers::Handlers;
 use super::sink::Sink;
 use super::{Options, Transport};
 use crate::core::machine::{ConnectionId, Machine, Output, State};
+#[cfg(feature = "eventsource")]
 use crate::core::parser::Event;
 
 pub(crate) enum Connection {

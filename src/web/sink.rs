@@ -8,7 +8,9 @@ use web_time::Instant;
 
 #[cfg(feature = "eventsource")]
 use super::browser::SourceEvent;
-use crate::core::machine::{ConnectionId, Machine};
+#[cfg(feature = "eventsource")]
+use crate::core::machine::ConnectionId;
+use crate::core::machine::Machine;
 
 /// The receiving end of a transport: the stream that owns it.
 pub(crate) trait Sink {
@@ -41,7 +43,8 @@ pub(crate) fn input<R>(
     out
 }
 
-/// Hands the sink the origin of `url`, when it parses.
+/// Hands the sink the origin of `url`, when it parses (the fetch transport sees the final URL).
+#[cfg(feature = "fetch")]
 pub(crate) fn origin_of(sink: &Weak<dyn Sink>, url: &str) {
     if let (Some(sink), Ok(url)) = (sink.upgrade(), web_sys::Url::new(url)) {
         sink.origin(url.origin());

@@ -78,6 +78,48 @@ const VARIANTS = {
     if (sum !== n * (n + 1) / 2) throw new Error("lost or repeated events");
     return ms;
   },
+  "g: fetch + eventsource-parser + JSON.parse (JS)": async (url, n) => {
+    const t0 = performance.now();
+    const ctrl = new AbortController();
+    const res = await fetch(url, { signal: ctrl.signal });
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let c = 0, sum = 0;
+    const parser = window.peers.createParser({
+      onEvent: (e) => {
+        const p = JSON.parse(e.data);
+        c += 1; sum += p.seq;
+      },
+    });
+    while (c < n) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parser.feed(value);
+    }
+    ctrl.abort();
+    const ms = performance.now() - t0;
+    if (sum !== n * (n + 1) / 2) throw new Error("lost or repeated events");
+    return ms;
+  },
+  "h: @microsoft/fetch-event-source + JSON.parse (JS)": async (url, n) => {
+    const t0 = performance.now();
+    const ctrl = new AbortController();
+    let c = 0, sum = 0;
+    await new Promise((resolve, reject) => {
+      window.peers.fetchEventSource(url, {
+        signal: ctrl.signal,
+        openWhenHidden: true,
+        onmessage: (e) => {
+          const p = JSON.parse(e.data);
+          c += 1; sum += p.seq;
+          if (c === n) { ctrl.abort(); resolve(); }
+        },
+        onerror: (e) => { reject(e); throw e; },
+      }).catch(reject);
+    });
+    const ms = performance.now() - t0;
+    if (sum !== n * (n + 1) / 2) throw new Error("lost or repeated events");
+    return ms;
+  },
 };
 
 async function load(page) {
@@ -88,6 +130,7 @@ async function load(page) {
     const b = await import("/pkg/dispatch/dispatch_bench.js");
     await b.default();
     window.bench = b;
+    window.peers = await import("/pkg/peers.js");
   });
 }
 

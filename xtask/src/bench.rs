@@ -128,6 +128,18 @@ fn dispatch(smoke: bool) -> Result<Value> {
     let www = root.join("target/bench-www/pkg");
     let _ = std::fs::remove_dir_all(&www);
     copy_dir(&crate::pkg::dir("web"), &www)?;
+    // The JavaScript peers (eventsource-parser, fetch-event-source), bundled for the page.
+    run(
+        command(crate::tasks::path(&root.join("node_modules/.bin/esbuild"))?)
+            .arg(root.join("tests/bench/peers.mjs"))
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                "--log-level=warning",
+            ])
+            .arg(format!("--outfile={}", www.join("peers.js").display())),
+    )?;
     let out = www.join("dispatch");
     crate::pkg::bind_for_web(
         &crate::pkg::built_wasm(&target_dir, "dispatch_bench"),

@@ -115,14 +115,15 @@ fn lint() -> Result {
     })?;
     // Each transport alone: code that only the other uses must be left out cleanly.
     step("clippy (wasm32, one transport at a time)", || {
-        for transport in ["eventsource", "fetch"] {
+        // With the npm class too: `js` needs no particular transport.
+        for features in ["eventsource", "fetch", "eventsource,js", "fetch,js"] {
             clippy(&[
                 "-p",
                 "typed-eventsource",
                 "--lib",
                 "--no-default-features",
                 "--features",
-                transport,
+                features,
                 "--target",
                 WASM,
             ])?;
