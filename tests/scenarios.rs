@@ -177,6 +177,7 @@ async fn every_row_of_the_scenario_table() {
             };
             let key = support::scenario("table-rs");
             let seen = run(row, transport, &key).await;
+            let log = support::log(&key).await;
             let seen = seen.borrow();
             let mut want = row.expect.clone();
             if let Some(errors) = row.by_transport.get(t).and_then(|o| o.errors.clone()) {
@@ -186,7 +187,6 @@ async fn every_row_of_the_scenario_table() {
             assert_eq!(seen.events, want.events, "{at}");
             assert_eq!(seen.errors, want.errors, "{at}");
             assert_eq!(seen.closed, want.closed, "{at}");
-            let log = support::log(&key).await;
             assert_eq!(log["requests"], want.requests, "{at}");
             if let Some(resumed) = &want.resumed_after {
                 let got: Vec<Option<u64>> = log["records"]
