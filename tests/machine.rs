@@ -817,3 +817,19 @@ fn a_huge_retry_or_idle_timeout_waits_long_and_never_overflows_the_clock() {
     p.m.handle_bytes(id, b"data: x\n\n", p.now);
     assert!(p.m.poll_timeout().is_some_and(|t| t > p.now + century));
 }
+
+#[test]
+fn each_error_has_the_kind_the_npm_package_names() {
+    let kinds: Vec<&str> = [
+        Error::Ended,
+        Error::Refused,
+        Error::HttpStatus {
+            status: 503,
+            retry_after: None,
+        },
+    ]
+    .iter()
+    .map(Error::kind)
+    .collect();
+    assert_eq!(kinds, ["ended", "refused", "http-status"]);
+}

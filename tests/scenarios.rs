@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use typed_eventsource::{Backoff, CloseReason, Error, EventSource, Jitter, State, Transport};
+use typed_eventsource::{Backoff, CloseReason, EventSource, Jitter, State, Transport};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -69,22 +69,6 @@ struct Seen {
     done: bool,
 }
 
-/// The `kind` the npm class gives each error, so that both surfaces are held to one table.
-fn kind(e: &Error) -> &'static str {
-    match e {
-        Error::Network { .. } => "network",
-        Error::Ended => "ended",
-        Error::HttpStatus { .. } => "http-status",
-        Error::ContentType { .. } => "content-type",
-        Error::Refused => "refused",
-        Error::IdleTimeout { .. } => "idle-timeout",
-        Error::EventTooLarge { .. } => "event-too-large",
-        Error::GaveUp { .. } => "gave-up",
-        Error::Decode { .. } => "decode",
-        _ => "other",
-    }
-}
-
 fn reason(r: &CloseReason) -> &'static str {
     match r {
         CloseReason::UserClosed => "user",
@@ -129,7 +113,7 @@ async fn run(row: &Row, transport: Transport, key: &str) -> Rc<RefCell<Seen>> {
         }
     });
     let s = seen.clone();
-    b = b.on_error(move |e| s.borrow_mut().errors.push(kind(e).to_owned()));
+    b = b.on_error(move |e| s.borrow_mut().errors.push(e.kind().to_owned()));
     let (s, src) = (seen.clone(), slot.clone());
     let close_when = row.close_when.clone();
     b = b.on_state(move |st| {

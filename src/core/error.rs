@@ -77,6 +77,25 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// A short, stable name of the cause, for logs and metrics: the same `kind` the npm
+    /// package's `TypedEventSourceError` carries (`"network"`, `"http-status"`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Network { .. } => "network",
+            Error::Ended => "ended",
+            Error::HttpStatus { .. } => "http-status",
+            Error::ContentType { .. } => "content-type",
+            Error::Refused => "refused",
+            Error::IdleTimeout { .. } => "idle-timeout",
+            Error::EventTooLarge { .. } => "event-too-large",
+            Error::GaveUp { .. } => "gave-up",
+            Error::Decode { .. } => "decode",
+            Error::InvalidOption { .. } => "invalid-option",
+        }
+    }
+}
+
 /// Why a stream is closed for good.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

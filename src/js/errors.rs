@@ -19,22 +19,6 @@ fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
     let _ = Reflect::set(o, &k.into(), &v.into());
 }
 
-/// The `kind` of each error, as the `.d.ts` lists them.
-pub(crate) fn kind(e: &Error) -> &'static str {
-    match e {
-        Error::Network { .. } => "network",
-        Error::Ended => "ended",
-        Error::HttpStatus { .. } => "http-status",
-        Error::ContentType { .. } => "content-type",
-        Error::Refused => "refused",
-        Error::IdleTimeout { .. } => "idle-timeout",
-        Error::EventTooLarge { .. } => "event-too-large",
-        Error::GaveUp { .. } => "gave-up",
-        Error::Decode { .. } => "decode",
-        Error::InvalidOption { .. } => "invalid-option",
-    }
-}
-
 /// A `TypedEventSourceError` for `e`.
 pub(crate) fn to_js(e: &Error) -> JsValue {
     let d = Object::new();
@@ -64,7 +48,7 @@ pub(crate) fn to_js(e: &Error) -> JsValue {
         Error::InvalidOption { option, .. } => set(&d, "option", *option),
         _ => {}
     }
-    JsErrorClass::new(kind(e), &e.to_string(), &d).into()
+    JsErrorClass::new(e.kind(), &e.to_string(), &d).into()
 }
 
 /// `{ kind: "user" | "server" | "failed", error? }`
