@@ -277,22 +277,56 @@ impl Machine {
 
     /// Bytes of the response body (fetch transport): the machine parses them.
     pub fn handle_bytes(&mut self, id: ConnectionId, bytes: &[u8], now: Instant) {
-        self.feed(id, bytes, now);
+        self.feed(id, bytes, now, None);
     }
 
-    fn feed(&mut self, id: ConnectionId, bytes: &[u8], now: Instant) {
+    /// Like [`Machine::handle_bytes`], but the events go to `sink` as they are parsed rather
+    /// than out of [`Machine::poll`], which saves their allocations. `sink` runs while the
+    /// machine is borrowed, so it may only keep a copy (the npm class appends each to its batch).
+    /// The order stays that of the stream: once an output is queued (an event too large, say),
+    /// the events after it queue behind it.
+    #[cfg(all(feature = "js", feature = "fetch"))]
+    pub(crate) fn handle_bytes_into(
+        &mut self,
+        id: ConnectionId,
+        bytes: &[u8],
+        now: Instant,
+        sink: &mut dyn FnMut(&Event),
+    ) {
+        self.feed(id, bytes, now, Some(sink));
+    }
+
+    fn feed(
+        &mut self,
+        id: ConnectionId,
+        bytes: &[u8],
+        now: Instant,
+        mut sink: Option<&mut dyn FnMut(&Event)>,
+    ) {
         if !self.is(id) {
             return;
         }
         self.touch(now);
+        if !self.outputs.is_empty() {
+            sink = None;
+        }
         let outputs = &mut self.outputs;
         let server_retry = &mut self.server_retry;
+        let delivered_id = &mut self.delivered_id;
         self.parser.feed_recycling(bytes, |item| {
             match item {
-                Item::Event(e) => outputs.push_back(Output::Event(e)),
+                Item::Event(e) => match sink.as_mut() {
+                    Some(sink) => {
+                        sink(&e);
+                        delivered(delivered_id, &e);
+                        return Some(e);
+                    }
+                    None => outputs.push_back(Output::Event(e)),
+                },
                 Item::Retry(ms) => *server_retry = Some(Duration::from_millis(ms)),
                 Item::Comment(_) => {}
                 Item::TooLarge { limit } => {
+                    sink = None;
                     outputs.push_back(Output::Error(Error::EventTooLarge { limit }));
                 }
             }
@@ -521,5 +555,110 @@ impl Machine {
 fn delivered(delivered_id: &mut String, e: &Event) {
     if *delivered_id != e.last_event_id {
         delivered_id.clone_from(&e.last_event_id);
+    }
+}
+
+#[cfg(all(test, feature = "js", feature = "fetch"))]
+mod tests {
+    use super::*;
+    use crate::core::parser::ParserConfig;
+
+    /// A machine with an open connection, and that connection.
+    fn open(max_event_size: usize) -> (Machine, ConnectionId, Instant) {
+        let now = Instant::now();
+        let config =
+            MachineConfig::default().parser(ParserConfig::default().max_event_size(max_event_size));
+        let mut m = Machine::new(config, Environment::default(), now, 7);
+        let id = std::iter::from_fn(|| m.poll())
+            .find_map(|o| match o {
+                Output::Connect { id, .. } => Some(id),
+                _ => None,
+            })
+            .expect("a connection");
+        m.handle_response(id, 200, Some("text/event-stream"), None, now);
+        while m.poll().is_some() {}
+        (m, id, now)
+    }
+
+    fn queued(m: &mut Machine) -> Vec<Output> {
+        std::iter::from_fn(|| m.poll()).collect()
+    }
+
+    #[test]
+    fn the_sink_gets_the_events_the_queue_would() {
+        // Types, ids, multi-line data, events of very different sizes (the parser builds each
+        // in the last one's buffers), an id-only block and a comment, split at odd places.
+        let mut stream = String::new();
+        for i in 0..200 {
+            if i % 3 == 0 {
+                stream.push_str("event: price\n");
+            }
+            if i % 4 != 1 {
+                stream.push_str(&format!("id: {i}\n"));
+            }
+            stream.push_str(&format!("data: {}\n", "x".repeat(i * 37 % 300)));
+            if i % 5 == 0 {
+                stream.push_str(": keep-alive\ndata: second line\n");
+            }
+            stream.push('\n');
+            if i % 7 == 0 {
+                stream.push_str("id: lone\n\n");
+            }
+        }
+        stream.push_str(&format!("data: {}\n\ndata: small\n\n", "y".repeat(70_000)));
+        let (mut queue, qid, now) = open(1 << 20);
+        let (mut sunk, sid, _) = open(1 << 20);
+        let mut got = Vec::new();
+        for chunk in stream.as_bytes().chunks(97) {
+            queue.handle_bytes(qid, chunk, now);
+            sunk.handle_bytes_into(sid, chunk, now, &mut |e| got.push(e.clone()));
+        }
+        let want: Vec<Event> = queued(&mut queue)
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(want.len(), 202);
+        assert_eq!(got, want);
+        assert!(queued(&mut sunk).is_empty());
+        assert_eq!(sunk.last_event_id(), queue.last_event_id());
+    }
+
+    #[test]
+    fn events_after_a_queued_error_queue_behind_it() {
+        let (mut m, id, now) = open(8);
+        let mut got = Vec::new();
+        m.handle_bytes_into(
+            id,
+            b"id: 1\ndata: a\n\nid: 2\ndata: far too large\n\nid: 3\ndata: c\n\n",
+            now,
+            &mut |e| got.push(e.data.clone()),
+        );
+        assert_eq!(got, ["a"]);
+        let outs = queued(&mut m);
+        assert!(
+            matches!(
+                &outs[..],
+                [Output::Error(Error::EventTooLarge { limit: 8 }), Output::Event(e)] if e.data == "c"
+            ),
+            "{outs:?}"
+        );
+    }
+
+    #[test]
+    fn a_close_before_queued_events_resumes_after_the_last_sunk_one() {
+        let (mut m, id, now) = open(8);
+        m.handle_bytes_into(
+            id,
+            b"id: 1\ndata: a\n\nid: 2\ndata: far too large\n\nid: 3\ndata: c\n\n",
+            now,
+            &mut |_| {},
+        );
+        // The error is delivered, and its handler closes the stream before `c` is.
+        assert!(matches!(m.poll(), Some(Output::Error(_))));
+        m.close();
+        assert_eq!(m.last_event_id(), "1");
     }
 }

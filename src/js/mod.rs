@@ -96,6 +96,8 @@ struct Link {
     /// that its listeners see `readyState` as it will be, as an `EventSource`'s do (`CLOSED`
     /// when the stream gives up); an event after it, or the end of the input, sends it too.
     errors: RefCell<Vec<JsValue>>,
+    /// The event types the class takes.
+    types: RefCell<Vec<String>>,
 }
 
 impl Link {
@@ -121,6 +123,20 @@ impl Link {
 
     fn event(&self, e: &Event) {
         self.send_errors();
+        self.append(e);
+    }
+
+    /// Appends a copy of an event the fetch transport parsed, if the class takes its type.
+    /// It runs while the machine is borrowed, so it calls nothing in JavaScript (no error
+    /// waits then: they go out at the end of each input).
+    #[cfg(feature = "fetch")]
+    fn copy(&self, e: &Event) {
+        if self.types.borrow().contains(&e.event_type) {
+            self.append(e);
+        }
+    }
+
+    fn append(&self, e: &Event) {
         let mut batch = self.batch.borrow_mut();
         for part in [&e.event_type, &e.last_event_id, &e.data] {
             batch.push_str(part);
@@ -161,6 +177,7 @@ impl Stream {
             sink,
             batch: RefCell::new(String::new()),
             errors: RefCell::new(Vec::new()),
+            types: RefCell::new(vec!["message".to_owned()]),
         });
         let (source, with_credentials) = options::open(&url, options, |b| {
             let (l, m, e) = (link.clone(), link.clone(), link.clone());
@@ -173,6 +190,11 @@ impl Stream {
         })?;
         let l = link.clone();
         source.on_drained(move || l.flush());
+        #[cfg(feature = "fetch")]
+        {
+            let l = link.clone();
+            source.on_copy(move |ev| l.copy(ev));
+        }
         Ok(Stream {
             source,
             link,
@@ -185,6 +207,7 @@ impl Stream {
 impl Stream {
     /// Hands over the events of this type too.
     pub fn listen(&self, event_type: &str) {
+        self.link.types.borrow_mut().push(event_type.to_owned());
         let l = self.link.clone();
         self.source.on_raw(event_type, move |ev| l.event(ev));
     }

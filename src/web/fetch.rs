@@ -154,11 +154,7 @@ async fn run(
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
         bytes.resize(value.length() as usize, 0);
         value.copy_to(&mut bytes);
-        let go_on = sink::input(sink, |m, now| {
-            m.handle_bytes(id, &bytes, now);
-            m.current() == Some(id)
-        });
-        if go_on != Some(true) {
+        if sink.upgrade().map(|s| s.bytes(id, &bytes)) != Some(true) {
             let _ = reader.cancel();
             return Ok(());
         }

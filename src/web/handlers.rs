@@ -11,6 +11,9 @@ use crate::core::machine::State;
 use crate::core::parser::Event;
 
 type Callback<T> = Rc<RefCell<dyn FnMut(&T)>>;
+/// What takes a copy of each event the fetch transport parses (the npm class).
+#[cfg(all(feature = "js", feature = "fetch"))]
+type Copier = Rc<dyn Fn(&Event)>;
 /// The callbacks of one event type, each with its id.
 type EventList = Rc<Vec<(HandlerId, Callback<Event>)>>;
 
@@ -47,6 +50,11 @@ pub(crate) struct Handlers {
     /// of events to JavaScript then.
     #[cfg(feature = "js")]
     drained: RefCell<Option<Rc<dyn Fn()>>>,
+    /// Takes a copy of each event the fetch transport parses, as it is parsed, while the
+    /// machine is borrowed (see `Machine::handle_bytes_into`): the npm class appends them to
+    /// its batch, which saves each event its allocations and its way through the handlers.
+    #[cfg(all(feature = "js", feature = "fetch"))]
+    copier: RefCell<Option<Copier>>,
 }
 
 impl Handlers {
@@ -107,6 +115,16 @@ impl Handlers {
     #[cfg(feature = "js")]
     pub(crate) fn on_drained(&self, f: impl Fn() + 'static) {
         *self.drained.borrow_mut() = Some(Rc::new(f));
+    }
+
+    #[cfg(all(feature = "js", feature = "fetch"))]
+    pub(crate) fn on_copy(&self, f: impl Fn(&Event) + 'static) {
+        *self.copier.borrow_mut() = Some(Rc::new(f));
+    }
+
+    #[cfg(all(feature = "js", feature = "fetch"))]
+    pub(crate) fn copier(&self) -> Option<Copier> {
+        self.copier.borrow().clone()
     }
 
     /// Removes a handler; whether it was there. A dispatch in progress still calls the
@@ -216,6 +234,8 @@ impl Handlers {
         self.errors.borrow_mut().clear();
         #[cfg(feature = "js")]
         self.drained.borrow_mut().take();
+        #[cfg(all(feature = "js", feature = "fetch"))]
+        self.copier.borrow_mut().take();
     }
 }
 

@@ -541,6 +541,13 @@ impl EventSource {
         self.shared.handlers.on_drained(f);
     }
 
+    /// For the npm class: `f` takes a copy of each event the fetch transport parses, as it is
+    /// parsed, in place of the handlers (see `Machine::handle_bytes_into`).
+    #[cfg(all(feature = "js", feature = "fetch"))]
+    pub(crate) fn on_copy(&self, f: impl Fn(&Event) + 'static) {
+        self.shared.handlers.on_copy(f);
+    }
+
     /// For the npm class: where the next connection resumes (the event being handled when a
     /// handler closed the stream, when later ones of its batch were dropped).
     #[cfg(feature = "js")]

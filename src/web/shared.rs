@@ -361,6 +361,28 @@ impl Sink for Shared {
         }
     }
 
+    #[cfg(feature = "fetch")]
+    fn bytes(&self, id: ConnectionId, bytes: &[u8]) -> bool {
+        // The npm class takes a copy of each event as it is parsed (see `Handlers::on_copy`).
+        #[cfg(feature = "js")]
+        let copy = self.handlers.copier();
+        let go_on = self.run(|core, now| {
+            core.settle_id();
+            let m = &mut core.machine;
+            #[cfg(feature = "js")]
+            if let Some(copy) = &copy {
+                m.handle_bytes_into(id, bytes, now, &mut |e| copy(e));
+                return m.current() == Some(id);
+            }
+            m.handle_bytes(id, bytes, now);
+            m.current() == Some(id)
+        });
+        if let Some(me) = self.me.upgrade() {
+            me.pump();
+        }
+        go_on
+    }
+
     fn origin(&self, origin: String) {
         *self.origin.borrow_mut() = origin;
     }

@@ -8,9 +8,7 @@ use web_time::Instant;
 
 #[cfg(feature = "eventsource")]
 use super::browser::SourceEvent;
-#[cfg(feature = "eventsource")]
-use crate::core::machine::ConnectionId;
-use crate::core::machine::Machine;
+use crate::core::machine::{ConnectionId, Machine};
 
 /// The receiving end of a transport: the stream that owns it.
 pub(crate) trait Sink {
@@ -21,6 +19,11 @@ pub(crate) trait Sink {
     /// `event_type` received it.
     #[cfg(feature = "eventsource")]
     fn source_event(&self, id: ConnectionId, event_type: &str, event: SourceEvent);
+
+    /// A chunk of the fetch transport's body on connection `id`; returns whether the
+    /// connection is still wanted.
+    #[cfg(feature = "fetch")]
+    fn bytes(&self, id: ConnectionId, bytes: &[u8]) -> bool;
 
     /// The origin of the response's final URL, after redirects: what events report as theirs.
     fn origin(&self, origin: String);
