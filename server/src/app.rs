@@ -47,13 +47,14 @@ pub fn router(www: Option<PathBuf>, pkg: Option<PathBuf>) -> Router {
         .allow_headers(AllowHeaders::mirror_request())
         .allow_methods(AllowMethods::mirror_request())
         .expose_headers([header::RETRY_AFTER, header::CONTENT_TYPE]);
+    let logs = Logs::new();
     let mut app = Router::new()
         .route("/sse", get(sse).post(sse).put(sse))
         .route("/log", get(log))
         .route("/control", post(control))
         .route("/health", get(|| async { "ok" }))
         .with_state(AppState {
-            logs: Logs::new(),
+            logs: logs.clone(),
             controls: Controls::default(),
         });
     if let Some(pkg) = pkg {
@@ -62,7 +63,9 @@ pub fn router(www: Option<PathBuf>, pkg: Option<PathBuf>) -> Router {
     if let Some(www) = www {
         app = app.fallback_service(ServeDir::new(www));
     }
-    app.layer(cors)
+    // The web-platform-tests' handlers answer CORS themselves (`cors`), so they sit outside
+    // the layer that allows every origin.
+    app.layer(cors).nest("/wpt", crate::wpt::router(logs))
 }
 
 impl IntoResponse for BadRequest {

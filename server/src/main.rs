@@ -8,6 +8,8 @@
 //! - `GET /log?scenario=KEY`: JSON log of the scenario's requests and how each ended.
 //! - `POST /control?scenario=KEY&action=drop|fail|stall&ms=N`: faults injected into a running
 //!   scenario (see [`control`]).
+//! - `/wpt/*`: the web-platform-tests' EventSource handlers, for the conformance suite (see
+//!   [`wpt`]).
 //! - `GET /health`: `ok`.
 //! - `/pkg/*` from `--pkg`, everything else from `--www` (when given).
 
@@ -16,6 +18,7 @@ mod control;
 mod log;
 mod scenario;
 mod stream;
+mod wpt;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
