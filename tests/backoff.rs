@@ -38,8 +38,8 @@ fn the_servers_retry_replaces_the_initial_delay_above_a_floor() {
     assert_eq!(b.base_delay(1, Some(ms(3000))), ms(3000));
     assert_eq!(b.base_delay(2, Some(ms(3000))), ms(6000));
     // `retry: 0` cannot cause a storm.
-    assert_eq!(b.base_delay(1, Some(ms(0))), ms(500));
-    assert_eq!(b.base_delay(2, Some(ms(0))), ms(1000));
+    assert_eq!(b.base_delay(1, Some(ms(0))), ms(200));
+    assert_eq!(b.base_delay(2, Some(ms(0))), ms(400));
     // A server asking for more than the cap gets it.
     assert_eq!(b.base_delay(1, Some(ms(60_000))), ms(60_000));
     assert_eq!(b.base_delay(3, Some(ms(60_000))), ms(60_000));
@@ -99,6 +99,32 @@ fn jitter_is_exact_for_a_seed_and_within_its_band() {
     assert_eq!(draw(Jitter::None, 1), base.map(ms));
     // Full jitter does reach into the lower half, where equal jitter never goes.
     assert!((0..50).any(|s| draw(Jitter::Full, s)[4] < ms(8000)));
+}
+
+#[test]
+fn jitter_never_goes_below_the_servers_retry() {
+    // The specification: wait the reconnection time, then optionally longer.
+    for jitter in [Jitter::Full, Jitter::Equal] {
+        let b = Backoff::default().jitter(jitter);
+        for seed in 0..200 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            for attempt in 1..=6 {
+                let d = b.delay(attempt, Some(ms(2000)), None, &mut rng);
+                assert!(
+                    d >= ms(2000),
+                    "{jitter:?} seed {seed} attempt {attempt}: {d:?}"
+                );
+                assert!(d <= b.base_delay(attempt, Some(ms(2000))));
+            }
+        }
+        // A `retry: 0` is still held to the floor, not to zero.
+        let mut rng = fastrand::Rng::with_seed(3);
+        assert!(b.delay(1, Some(ms(0)), None, &mut rng) >= b.retry_floor);
+    }
+    // Growth still goes on top: the later attempts of equal jitter wait longer than `retry:`.
+    let b = Backoff::default();
+    let mut rng = fastrand::Rng::with_seed(5);
+    assert!(b.delay(4, Some(ms(2000)), None, &mut rng) >= ms(8000));
 }
 
 #[test]

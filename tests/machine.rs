@@ -176,6 +176,122 @@ fn the_end_of_the_stream_is_retried_and_reported() {
     );
 }
 
+fn lost() -> Error {
+    Error::Network {
+        message: "lost".into(),
+    }
+}
+
+#[test]
+fn a_transport_that_reconnects_by_itself_may_once_after_an_open_stream_drops() {
+    let mut p = Pair::new(exact());
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_event(id, event("x", "41"), p.now);
+    p.outputs();
+    // The browser's EventSource reconnects by itself: the machine lets it, once.
+    assert!(p.m.handle_error_reconnecting(id, lost(), p.now));
+    assert_eq!(
+        p.outputs(),
+        [
+            Output::Error(lost()),
+            Output::State(State::Connecting { attempt: 1 })
+        ],
+        "reported, no Abort and no Connect of its own"
+    );
+    assert_eq!(p.m.current(), Some(id));
+    assert_eq!(p.m.poll_timeout(), None, "the browser keeps the time");
+    p.advance(ms(600));
+    p.open(id);
+    assert_eq!(p.m.state(), &State::Open);
+    // The stream drops again before it was healthy: the back-off takes over and grows.
+    p.advance(ms(100));
+    assert!(!p.m.handle_error_reconnecting(id, lost(), p.now));
+    let outs = p.outputs();
+    assert!(outs.contains(&Output::Abort { id }), "{outs:?}");
+    assert_eq!(
+        p.m.state(),
+        &State::Reconnecting {
+            attempt: 2,
+            delay: ms(2000)
+        }
+    );
+    assert_eq!(p.fire(), ms(2000));
+    let (id, resume) = p.connect();
+    assert_eq!(resume.as_deref(), Some("41"));
+    // A connection that never opened is never left to the browser.
+    assert!(!p.m.handle_error_reconnecting(id, lost(), p.now));
+    assert!(matches!(
+        p.m.state(),
+        State::Reconnecting { attempt: 3, .. }
+    ));
+    p.fire();
+    let (id, _) = p.connect();
+    // Open for reset_after: a fresh run of failures, which the browser may start again.
+    p.open(id);
+    p.advance(ms(5000));
+    assert!(p.m.handle_error_reconnecting(id, lost(), p.now));
+    assert_eq!(p.m.state(), &State::Connecting { attempt: 1 });
+    // A stream that delivers an event before each drop (a server that closes after every
+    // event and counts on `retry:`) is left to the browser every time.
+    for n in 0..3 {
+        p.advance(ms(600));
+        p.open(id);
+        p.m.handle_event(id, event("y", &n.to_string()), p.now);
+        p.advance(ms(10));
+        assert!(p.m.handle_error_reconnecting(id, lost(), p.now), "drop {n}");
+    }
+    // One whose reconnection came sooner than the floor (`retry: 0`) is not, until healthy.
+    p.advance(ms(5));
+    p.open(id);
+    p.m.handle_event(id, event("z", "9"), p.now);
+    assert!(!p.m.handle_error_reconnecting(id, lost(), p.now));
+    assert!(matches!(
+        p.m.state(),
+        State::Reconnecting { attempt: 2, .. }
+    ));
+}
+
+#[test]
+fn a_reconnection_by_the_transport_still_obeys_the_policy_and_the_network() {
+    let open = |config: MachineConfig, env: Environment| {
+        let mut p = Pair::with_env(config, env);
+        let (id, _) = p.connect();
+        p.open(id);
+        p.outputs();
+        (p, id)
+    };
+    // A policy that stops.
+    let stop = exact().retry_policy(RetryPolicy::new(|_, _| Decision::Stop));
+    let (mut p, id) = open(stop, Environment::default());
+    assert!(!p.m.handle_error_reconnecting(id, lost(), p.now));
+    assert!(matches!(p.m.state(), State::Closed { .. }));
+    // No attempts allowed.
+    let none = MachineConfig::default().backoff(Backoff::default().max_attempts(Some(0)));
+    let (mut p, id) = open(none, Environment::default());
+    assert!(!p.m.handle_error_reconnecting(id, lost(), p.now));
+    assert!(matches!(
+        p.m.state(),
+        State::Closed {
+            reason: CloseReason::Failed(Error::GaveUp { .. })
+        }
+    ));
+    // Offline: paused until the network comes back, not left to the browser.
+    let (mut p, id) = open(exact(), Environment::default());
+    p.m.handle_online(false, p.now);
+    assert!(!p.m.handle_error_reconnecting(id, lost(), p.now));
+    assert_eq!(
+        p.m.state(),
+        &State::Paused {
+            reason: PauseReason::Offline
+        }
+    );
+    // A connection that is no longer current is ignored.
+    let (mut p, id) = open(exact(), Environment::default());
+    p.m.close();
+    assert!(!p.m.handle_error_reconnecting(id, lost(), p.now));
+}
+
 #[test]
 fn backoff_resets_only_after_a_connection_stayed_open_long_enough() {
     let mut p = Pair::new(exact());
@@ -209,18 +325,26 @@ fn the_servers_retry_sets_the_base_with_a_floor() {
     p.open(id);
     p.m.handle_bytes(id, b"retry: 0\n", p.now);
     p.m.handle_end(id, p.now);
-    // Second consecutive failure: floor 500 ms, doubled.
-    assert_eq!(p.fire(), ms(1000));
+    // Second consecutive failure: floor 200 ms, doubled.
+    assert_eq!(p.fire(), ms(400));
 }
 
 #[test]
-fn status_204_closes_without_an_error() {
+fn status_204_closes_as_the_server_asks_with_one_error() {
     let mut p = Pair::new(exact());
     let (id, _) = p.connect();
     p.m.handle_response(id, 204, None, None, p.now);
     let outs = p.outputs();
+    // One error, as the browser's EventSource fires one, and the reason says the server asked.
+    let errors: Vec<_> = outs
+        .iter()
+        .filter(|o| matches!(o, Output::Error(_)))
+        .collect();
     assert!(
-        !outs.iter().any(|o| matches!(o, Output::Error(_))),
+        matches!(
+            errors[..],
+            [Output::Error(Error::HttpStatus { status: 204, .. })]
+        ),
         "{outs:?}"
     );
     assert_eq!(

@@ -12,7 +12,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use typed_eventsource::{Backoff, CloseReason, EventSource, Jitter, State, Transport};
+use typed_eventsource::{
+    Backoff, CloseReason, Decision, Error, EventSource, Jitter, RetryPolicy, State, Transport,
+};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -42,6 +44,10 @@ struct Options {
     idle_timeout_ms: Option<u64>,
     initial_delay_ms: Option<u64>,
     max_attempts: Option<u32>,
+    /// Retry a refusal by the browser's EventSource (by default it stops, as the browser's
+    /// does), with the retry policy the docs give for it.
+    #[serde(default)]
+    retry_refused: bool,
 }
 
 #[derive(Deserialize, Clone)]
@@ -94,6 +100,15 @@ async fn run(row: &Row, transport: Transport, key: &str) -> Rc<RefCell<Seen>> {
         .backoff(backoff);
     if let Some(ms) = row.options.idle_timeout_ms {
         b = b.idle_timeout(Duration::from_millis(ms));
+    }
+    if row.options.retry_refused {
+        b = b.retry_policy(RetryPolicy::new(|e, d| {
+            if matches!(e, Error::Refused) {
+                Decision::Retry
+            } else {
+                d
+            }
+        }));
     }
     let (s, src) = (seen.clone(), slot.clone());
     let (reopen_at, stop_after) = (row.reopen_at_event.clone(), row.stop_after_events);

@@ -3,7 +3,9 @@
 //! Delays grow exponentially from [`Backoff::initial`] by [`Backoff::factor`] up to
 //! [`Backoff::max`], with [`Jitter`] drawn from a generator the caller seeds, so that tests can
 //! assert exact delays. The server's `retry:` field replaces the initial delay (never below
-//! [`Backoff::retry_floor`]), and a `Retry-After` header lengthens a delay, never shortens it;
+//! [`Backoff::retry_floor`]) and is then a floor under every delay: as the specification
+//! says, the client waits the reconnection time and optionally longer, so growth and jitter
+//! go on top of it, never below. A `Retry-After` header lengthens a delay, never shortens it;
 //! neither can ask for more than [`Backoff::server_max`].
 
 use std::time::Duration;
@@ -60,8 +62,10 @@ pub struct Backoff {
     /// one. Default: 5 s: a server that accepts and drops at once keeps backing off, and a
     /// connection that worked for a while reconnects quickly.
     pub reset_after: Duration,
-    /// The smallest initial delay that a server's `retry:` field can set. Default: 500 ms, so
-    /// `retry: 0` cannot cause a storm of reconnections. Must be greater than zero.
+    /// The smallest initial delay that a server's `retry:` field can set. Default: 200 ms, so
+    /// `retry: 0` cannot cause a storm of reconnections, while the short waits servers do ask
+    /// for (the web-platform-tests use `retry: 200`) are kept, as the browser keeps them. Must
+    /// be greater than zero.
     pub retry_floor: Duration,
     /// The longest wait a server can ask for, with `retry:` or `Retry-After`. Default: 1 hour:
     /// long enough for any pause a server asks for on purpose, short enough that one bad line
@@ -80,7 +84,7 @@ impl Default for Backoff {
             max_attempts: None,
             max_elapsed: None,
             reset_after: Duration::from_secs(5),
-            retry_floor: Duration::from_millis(500),
+            retry_floor: Duration::from_millis(200),
             server_max: Duration::from_secs(3600),
         }
     }
@@ -194,8 +198,9 @@ impl Backoff {
         }
     }
 
-    /// The delay before attempt `attempt`, with jitter drawn from `rng`, lengthened to a
-    /// `Retry-After` the server sent with its last answer.
+    /// The delay before attempt `attempt`, with jitter drawn from `rng`, never shorter than the
+    /// server's `retry:` (as clamped by [`Backoff::base_delay`]), lengthened to a `Retry-After`
+    /// the server sent with its last answer.
     pub fn delay(
         &self,
         attempt: u32,
@@ -208,6 +213,10 @@ impl Backoff {
             Jitter::None => base,
             Jitter::Full => base.mul_f64(rng.f64()),
             Jitter::Equal => base / 2 + (base / 2).mul_f64(rng.f64()),
+        };
+        let jittered = match server_retry {
+            Some(r) => jittered.max(r.min(self.server_max).max(self.retry_floor)),
+            None => jittered,
         };
         match retry_after {
             Some(ra) => jittered.max(ra.min(self.server_max)),

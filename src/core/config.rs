@@ -20,8 +20,13 @@ pub enum Decision {
 
 /// The default decision for each failure:
 ///
-/// - network errors, the end of the stream, idle timeouts and refusals by the browser's
-///   `EventSource` (whose cause it hides: most often a 5xx) are retried;
+/// - network errors, the end of the stream and idle timeouts are retried;
+/// - a refusal by the browser's `EventSource` ([`Error::Refused`]: a status other than 200, a
+///   wrong content type or a CORS failure, which that transport cannot tell apart) stops, as
+///   the browser's own `EventSource` stops. To retry it under the back-off instead, as for a
+///   server that answers 503 while it restarts, give a retry policy that says so:
+///   `RetryPolicy::new(|e, d| if matches!(e, Error::Refused) { Decision::Retry } else { d })`
+///   (in JavaScript, `retry: (e, retry) => e.kind === "refused" || retry`);
 /// - HTTP 5xx, 429 (too many requests) and 408 (request timeout) are retried, honouring
 ///   `Retry-After`;
 /// - any other status stops: 204 closes with [`CloseReason::ServerRequested`](crate::core::error::CloseReason::ServerRequested) as the standard
@@ -33,9 +38,10 @@ pub fn default_decision(failure: &Error) -> Decision {
             408 | 429 | 500..=599 => Decision::Retry,
             _ => Decision::Stop,
         },
-        Error::ContentType { .. } | Error::InvalidOption { .. } | Error::GaveUp { .. } => {
-            Decision::Stop
-        }
+        Error::ContentType { .. }
+        | Error::Refused
+        | Error::InvalidOption { .. }
+        | Error::GaveUp { .. } => Decision::Stop,
         _ => Decision::Retry,
     }
 }

@@ -30,10 +30,12 @@ pub enum Error {
         /// The content type it sent (empty when it sent none).
         content_type: String,
     },
-    /// The browser's `EventSource` refused the response: it does not say why, but the cause is
-    /// a status other than 200 or a content type other than `text/event-stream`. (The fetch
-    /// transport sees the status and reports [`Error::HttpStatus`] instead.)
-    #[error("the browser's EventSource refused the response (a status other than 200, or a content type other than text/event-stream)")]
+    /// The browser refused the connection. Over the EventSource transport the browser does not
+    /// say why: a status other than 200, a content type other than `text/event-stream`, a CORS
+    /// failure or a URL scheme other than HTTP(S). (The fetch transport sees the status and
+    /// reports [`Error::HttpStatus`] instead; it reports this for a scheme other than HTTP(S).)
+    /// It stops the stream by default, as the browser's own `EventSource` stops.
+    #[error("the browser refused the connection (a status other than 200, a content type other than text/event-stream, a CORS failure or a scheme other than HTTP)")]
     Refused,
     /// Nothing (no event, no comment, no byte) arrived for this long, so the connection was
     /// presumed dead and replaced.

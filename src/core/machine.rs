@@ -101,6 +101,15 @@ pub struct Machine {
     current: Option<ConnectionId>,
     /// When the current connection opened.
     opened_at: Option<Instant>,
+    /// Whether the current connection delivered an event since it opened.
+    progressed: bool,
+    /// When the transport was left to reconnect by itself (see
+    /// [`Machine::handle_error_reconnecting`]), until that connection opens.
+    reconnecting_since: Option<Instant>,
+    /// Whether the transport's own last reconnection came sooner than
+    /// [`Backoff::retry_floor`](crate::core::backoff::Backoff::retry_floor) (a server's
+    /// `retry: 0`): it is not left to reconnect by itself again until a connection is healthy.
+    reconnected_too_soon: bool,
     /// Consecutive failures.
     attempt: u32,
     /// When the current run of failures began.
@@ -154,6 +163,9 @@ impl Machine {
             next_id: 0,
             current: None,
             opened_at: None,
+            progressed: false,
+            reconnecting_since: None,
+            reconnected_too_soon: false,
             attempt: 0,
             failing_since: None,
             server_retry: None,
@@ -271,6 +283,11 @@ impl Machine {
             );
         }
         self.opened_at = Some(now);
+        self.progressed = false;
+        if let Some(since) = self.reconnecting_since.take() {
+            self.reconnected_too_soon =
+                now.saturating_duration_since(since) < self.config.backoff.retry_floor;
+        }
         self.touch(now);
         self.set_state(State::Open);
     }
@@ -340,6 +357,7 @@ impl Machine {
             return;
         }
         self.touch(now);
+        self.progressed = true;
         if self.parser.last_event_id() != event.last_event_id {
             self.parser.set_last_event_id(event.last_event_id.clone());
         }
@@ -359,6 +377,58 @@ impl Machine {
         if self.is(id) {
             self.fail(error, now);
         }
+    }
+
+    /// The connection broke and its transport would reconnect by itself: the browser's
+    /// `EventSource`, which waits the server's `retry:` (or its own default) and resumes with
+    /// a `Last-Event-ID` header, as a new `EventSource` cannot. Returns whether the transport
+    /// may: when the stream was open and either delivered an event or starts a new run of
+    /// failures, when the retry policy retries and the page is online, the error is reported,
+    /// the state becomes [`State::Connecting`] and the connection stays current. Otherwise
+    /// this is [`Machine::handle_error`]: the connection is aborted and the back-off decides
+    /// when to connect again. That is the case for a reconnection that failed (the back-off
+    /// wants its own, growing wait), for a server that accepts and drops without an event,
+    /// and after the transport's own reconnection came sooner than
+    /// [`Backoff::retry_floor`](crate::core::backoff::Backoff::retry_floor) (a `retry: 0`),
+    /// until a connection stays open for `reset_after`.
+    pub fn handle_error_reconnecting(
+        &mut self,
+        id: ConnectionId,
+        error: Error,
+        now: Instant,
+    ) -> bool {
+        if !self.is(id) {
+            return false;
+        }
+        let Some(opened_at) = self.opened_at else {
+            self.fail(error, now);
+            return false;
+        };
+        let healthy = now.saturating_duration_since(opened_at) >= self.config.backoff.reset_after;
+        if healthy {
+            self.reconnected_too_soon = false;
+        }
+        let fresh = healthy || self.progressed || self.attempt == 0;
+        let max_attempts = self.config.backoff.max_attempts;
+        if !fresh
+            || self.reconnected_too_soon
+            || !self.env.online
+            || max_attempts == Some(0)
+            || self.config.retry_policy.decide(&error) == Decision::Stop
+        {
+            self.fail(error, now);
+            return false;
+        }
+        self.opened_at = None;
+        self.attempt = 1;
+        self.failing_since = Some(now);
+        self.reconnecting_since = Some(now);
+        self.touch(now);
+        self.outputs.push_back(Output::Error(error));
+        self.set_state(State::Connecting {
+            attempt: self.attempt,
+        });
+        true
     }
 
     /// Time passed: starts a due reconnection, or fails a connection that went idle.
@@ -487,6 +557,7 @@ impl Machine {
         let id = ConnectionId(self.next_id);
         self.current = Some(id);
         self.opened_at = None;
+        self.reconnecting_since = None;
         self.touch(now);
         let last = self.parser.last_event_id();
         self.outputs.push_back(Output::Connect {
@@ -508,10 +579,12 @@ impl Machine {
             self.failing_since = None;
         }
         if self.config.retry_policy.decide(&error) == Decision::Stop {
+            // The error is reported either way, as the browser's EventSource fires `error`
+            // when a 204 closes it; the reason says the server asked.
+            self.outputs.push_back(Output::Error(error.clone()));
             if matches!(error, Error::HttpStatus { status: 204, .. }) {
                 return self.close_with(CloseReason::ServerRequested);
             }
-            self.outputs.push_back(Output::Error(error.clone()));
             return self.close_with(CloseReason::Failed(error));
         }
         self.attempt = self.attempt.saturating_add(1);

@@ -76,7 +76,10 @@ pub(crate) fn headers(
         h.set(name, value)?;
     }
     if let Some(id) = last_event_id {
-        h.set("Last-Event-ID", id)?;
+        // A header value is a byte string: the id's UTF-8 bytes, one per code unit, as the
+        // browser's EventSource sends them (an id such as `…` would otherwise throw).
+        let bytes: String = id.bytes().map(char::from).collect();
+        h.set("Last-Event-ID", &bytes)?;
     }
     Ok(h)
 }
@@ -94,6 +97,13 @@ async fn run(
     last_event_id: Option<String>,
     signal: &AbortSignal,
 ) -> Result<(), JsValue> {
+    // Only HTTP(S) can carry an event stream: the browser's EventSource fails any other
+    // scheme at once, without retrying, and so does this transport.
+    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        sink::input(sink, |m, now| m.handle_error(id, Error::Refused, now));
+        return Ok(());
+    }
     let sent = &options.fetch;
     let dynamic = match &sent.headers_fn {
         Some(f) => f().await,

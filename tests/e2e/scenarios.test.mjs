@@ -29,6 +29,7 @@ const run = (row, transport, key) => page.evaluate(({ row, transport, key }) => 
     transport,
     lastEventIdParam: "lastEventId",
     idleTimeout: o.idle_timeout_ms,
+    retry: o.retry_refused ? (e, retry) => e.kind === "refused" || retry : undefined,
     backoff: { initialDelay: o.initial_delay_ms ?? 20, maxDelay: Math.max(o.initial_delay_ms ?? 20, 40), jitter: "none", maxAttempts: o.max_attempts },
   });
   const seen = { events: [], errors: [], closed: null, firstDelay: null };
