@@ -3,9 +3,10 @@
 //!
 //! # With the browser's `EventSource` (the default transport)
 //!
-//! The browser connects and parses; this crate decides when to reconnect (with back-off, and
-//! resuming through a query parameter), decodes each event type into its own Rust type, and
-//! closes everything when the handle is dropped.
+//! The browser connects and parses, and after a drop reconnects as it would by itself
+//! (honouring the server's `retry:`, resuming with `Last-Event-ID`); this crate decides every
+//! reconnection after that (with back-off, resuming through a query parameter), decodes each
+//! event type into its own Rust type, and closes everything when the handle is dropped.
 //!
 //! ```no_run
 //! use serde::Deserialize;

@@ -14,7 +14,7 @@ export interface BackoffOptions {
   maxElapsed?: number;
   /** A connection must stay open this long before delays start over. Default 5000. */
   resetAfter?: number;
-  /** The smallest delay a server's `retry:` field can set; above 0. Default 500. */
+  /** The smallest delay a server's `retry:` field can set; above 0. Default 200. */
   retryFloor?: number;
   /** The longest wait a server can ask for with `retry:` or `Retry-After`. Default 3600000 (an hour). */
   serverMax?: number;
@@ -98,7 +98,11 @@ export interface TypedEventSourceInit {
   retry?: (error: TypedEventSourceError, retry: boolean) => boolean | undefined;
   /** Replace a connection silent for this many ms. Default: none. */
   idleTimeout?: number;
-  /** Query parameter carrying the last event id on reconnection. Default: none. */
+  /**
+   * Query parameter carrying the last event id on reconnection. Default: none. The
+   * EventSource transport needs it to resume once the browser's own reconnection (which sends
+   * `Last-Event-ID`) has failed; with it set, every reconnection is a new connection.
+   */
   lastEventIdParam?: string;
   /** Resume after this id on the first connection. */
   lastEventId?: string;

@@ -35,6 +35,18 @@ extern "C" {
     pub(crate) fn origin(this: &SourceEvent) -> String;
 }
 
+#[cfg(feature = "eventsource")]
+#[wasm_bindgen(module = "/src/web/native.js")]
+extern "C" {
+    /// `new EventSource(url, init)` with the browser's own class as it was when the module
+    /// loaded, whatever the page has put in its place since.
+    #[wasm_bindgen(js_name = openEventSource, catch)]
+    pub(crate) fn open_event_source(
+        url: &str,
+        init: &web_sys::EventSourceInit,
+    ) -> Result<web_sys::EventSource, JsValue>;
+}
+
 thread_local! {
     static LISTENERS: Cell<usize> = const { Cell::new(0) };
     static TIMERS: Cell<usize> = const { Cell::new(0) };

@@ -1,16 +1,24 @@
 //! The transport over the browser's own `EventSource`: the browser connects and parses, this
 //! crate decides when to reconnect.
 //!
-//! The browser reconnects by itself when a stream ends or breaks, after its own delay (3 s in
-//! Chromium, or the server's `retry:`), forever, and never tells why. So on every `error` this
-//! transport closes the browser's object at once and reports to the core, which applies the
-//! back-off policy and asks for a new connection: a new `EventSource`, whose URL carries the
-//! last event id in a query parameter when [`Builder::last_event_id_param`] names one (a new
-//! `EventSource` cannot be given a `Last-Event-ID` header).
+//! The browser reconnects by itself when a stream ends or breaks, after its reconnection time
+//! (the server's `retry:`, or 3 s in Chromium), sending the last event id in a
+//! `Last-Event-ID` header, forever, and never tells why. This transport lets it do so when a
+//! stream that was open breaks, when the retry policy retries (the rules are
+//! `Machine::handle_error_reconnecting`'s): that reconnection is exactly the browser's, so it
+//! resumes and honours `retry:` as the browser's does. When that reconnection fails too (the
+//! back-off now wants waits of its own), the browser's object is
+//! closed and the core applies the back-off policy, then asks for a new connection: a new
+//! `EventSource`, which cannot be given a `Last-Event-ID` header, so its URL carries the last
+//! event id in a query parameter when [`Builder::last_event_id_param`] names one. With that
+//! parameter set, the browser is never left to reconnect by itself (its reconnection would
+//! repeat the first URL's parameter): every reconnection is a new `EventSource`.
 //!
 //! What the browser still does by itself: it parses the stream (so `retry:` fields and comments
 //! never reach this crate, and [`Builder::max_event_size`] does not apply), and it hides the
-//! status and content type of a refused response, which arrives as [`Error::Refused`].
+//! status and content type of a refused response (a status other than 200, a content type
+//! other than `text/event-stream`), which arrives as [`Error::Refused`] and stops the stream
+//! by default, as the browser's does.
 //!
 //! Each event's last event ID is read from the browser only when something needs it (the
 //! stream keeps the event, see `Sink::source_event`): a typed handler never sees it, and
@@ -55,16 +63,14 @@ impl EsConnection {
         id: ConnectionId,
         url: &str,
         with_credentials: bool,
+        native_reconnect: bool,
         event_types: &[String],
     ) -> Result<Self, Error> {
         let init = EventSourceInit::new();
         init.set_with_credentials(with_credentials);
-        let source =
-            web_sys::EventSource::new_with_event_source_init_dict(url, &init).map_err(|e| {
-                Error::Network {
-                    message: super::browser::js_message(&e),
-                }
-            })?;
+        let source = super::browser::open_event_source(url, &init).map_err(|e| Error::Network {
+            message: super::browser::js_message(&e),
+        })?;
         let token = ConnectionToken::new();
         let mut listeners = Vec::with_capacity(event_types.len() + 3);
         {
@@ -86,18 +92,27 @@ impl EsConnection {
                     return;
                 }
                 // CLOSED: the browser refused the response and gives up. CONNECTING: the
-                // stream ended or broke and the browser would reconnect on its own schedule;
-                // it is closed here so that the back-off policy decides instead.
-                let refused = source2.ready_state() == web_sys::EventSource::CLOSED;
-                source2.close();
-                let error = if refused {
-                    Error::Refused
-                } else {
-                    Error::Network {
-                        message: "the EventSource connection was lost".to_owned(),
-                    }
+                // stream ended or broke and the browser reconnects on its own schedule, which
+                // the machine allows once (see `Machine::handle_error_reconnecting`); when it
+                // does not, the machine aborts this connection, which closes the browser's.
+                if source2.ready_state() == web_sys::EventSource::CLOSED {
+                    sink::input(&sink, |m, now| m.handle_error(id, Error::Refused, now));
+                    return;
+                }
+                let error = Error::Network {
+                    message: "the EventSource connection was lost".to_owned(),
                 };
-                sink::input(&sink, |m, now| m.handle_error(id, error, now));
+                let kept = sink::input(&sink, |m, now| {
+                    if native_reconnect {
+                        m.handle_error_reconnecting(id, error, now)
+                    } else {
+                        m.handle_error(id, error, now);
+                        false
+                    }
+                });
+                if kept != Some(true) {
+                    source2.close();
+                }
             }));
         }
         let mut connection = EsConnection {

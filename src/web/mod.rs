@@ -72,7 +72,13 @@ use shared::Shared;
 pub enum Transport {
     /// The browser's own `EventSource`, which parses the stream itself. The default: it is what
     /// servers and proxies are tested with, and it is all that most streams need. It cannot
-    /// send headers, a method or a body, and it hides the status of a refused response.
+    /// send headers, a method or a body; it hides the status and content type of a refused
+    /// response ([`Error::Refused`], which stops by default as the browser's does) and never
+    /// shows this crate the server's `retry:` or comments. After an open stream drops, the
+    /// browser's own reconnection runs (it honours `retry:` and sends `Last-Event-ID`); when
+    /// that fails, reconnections are new `EventSource`s under the back-off, which resume only
+    /// through [`Builder::last_event_id_param`] (see [`Machine::handle_error_reconnecting`]
+    /// for the rules).
     #[cfg(feature = "eventsource")]
     #[default]
     EventSource,
@@ -256,8 +262,10 @@ impl Builder {
     }
 
     /// Send the last event id on reconnection as this query parameter too. Default: none. The
-    /// [`Transport::EventSource`] transport needs it to resume: a new browser `EventSource`
-    /// cannot send the `Last-Event-ID` header.
+    /// [`Transport::EventSource`] transport needs it to resume once the browser's own
+    /// reconnection has failed: a new browser `EventSource` cannot send the `Last-Event-ID`
+    /// header. With it set, that transport makes every reconnection itself, so that the
+    /// parameter is never stale.
     pub fn last_event_id_param(mut self, name: impl Into<String>) -> Self {
         self.options.last_event_id_param = Some(name.into());
         self

@@ -214,6 +214,7 @@ impl Shared {
                 id,
                 &url,
                 options.credentials == super::Credentials::Include,
+                options.last_event_id_param.is_none(),
                 &self.handlers.event_types(),
             )
             .map(Connection::EventSource),
