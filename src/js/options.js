@@ -1,6 +1,8 @@
 // @ts-check
 // Reads the options object of `new TypedEventSource(url, options)`, field by field: a wrong
-// type, a negative number or an unknown name throws a TypeError naming the option. What the
+// type or a negative number throws a TypeError naming the option. An unknown name is ignored
+// with a warning, as the browser's EventSource ignores members it does not know (code written
+// for other EventSource libraries passes their options). What the
 // values mean (a zero timeout, headers the browser's EventSource cannot send, a bad URL) is
 // checked once, by the Rust builder the stream is made with (src/js/options.rs).
 
@@ -18,9 +20,8 @@ const either = (list) => list.map((v) => `"${v}"`).join(", ").replace(/, ([^,]*)
  * @param {Record<string, any>} obj @param {string} prefix @param {string[]} known
  */
 function reader(obj, prefix, known) {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) throw new TypeError(`unknown option \`${prefix}${key}\`; known: ${known.join(", ")}`);
-  }
+  const unknown = Object.keys(obj).filter((k) => !known.includes(k) && obj[k] !== undefined);
+  if (unknown.length) console.warn(`TypedEventSource: ignored unknown option ${unknown.map((k) => `\`${prefix}${k}\``).join(", ")}; known: ${known.join(", ")}`);
   /** @param {string} name @param {string} what */
   const bad = (name, what) => new TypeError(`option \`${prefix}${name}\` must be ${what}`);
   /** @param {string} name @param {(v: any) => boolean} ok @param {string} what */
@@ -68,7 +69,8 @@ export function check(options) {
   if (typeof o !== "object") throw new TypeError("options must be an object");
   const r = reader(o, "", KNOWN);
   const credentials = r.oneOf("credentials", ["omit", "same-origin", "include"]) ??
-    (r.boolean("withCredentials") ? "include" : "same-origin");
+    // Converted as the browser's EventSourceInit converts it: any truthy value.
+    (o.withCredentials ? "include" : "same-origin");
   const headers = o.headers;
   /** @type {Record<string, any>} */
   let backoff = {};

@@ -270,9 +270,12 @@ pub(crate) fn open(
     }
     b = b.pause_when_hidden(c.pause_when_hidden());
     let source = handlers(b).open().map_err(|e| match e {
-        Error::InvalidOption { option: "url", .. } => JsValue::from(js_sys::SyntaxError::new(
-            &format!("TypedEventSource: \"{url}\" is not a valid URL"),
-        )),
+        // A DOMException named SyntaxError, as the browser's EventSource throws.
+        Error::InvalidOption { option: "url", .. } => {
+            let message = format!("TypedEventSource: \"{url}\" is not a valid URL");
+            web_sys::DomException::new_with_message_and_name(&message, "SyntaxError")
+                .map_or_else(|e| e, JsValue::from)
+        }
         Error::InvalidOption { option, reason } => type_error(&format!(
             "TypedEventSource: invalid option `{}`: {reason}",
             js_name(option)

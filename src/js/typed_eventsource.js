@@ -68,8 +68,10 @@ export class TypedEventSource extends EventTarget {
   constructor(url, options) {
     super();
     if (!openStream) throw new Error("typed-eventsource: call init() before new TypedEventSource()");
+    // The URL is converted to a string as the browser's EventSource converts it (an object's
+    // toString(), a number), before anything else.
     const me = new WeakRef(this);
-    this.#stream = openStream((kind, value, errors) => me.deref()?.#receive(kind, value, errors), url, options);
+    this.#stream = openStream((kind, value, errors) => me.deref()?.#receive(kind, value, errors), `${url}`, options);
     live.add(this);
   }
 
