@@ -251,6 +251,117 @@ async fn twenty_forced_drops_lose_and_repeat_no_event() {
     }
 }
 
+/// Over the EventSource transport without `last_event_id_param`, a stream that drops after
+/// its events is reconnected by the browser itself, which waits the server's `retry:` and
+/// resumes with the `Last-Event-ID` header, as the browser's own `EventSource` does.
+#[wasm_bindgen_test]
+async fn the_browsers_own_reconnection_resumes_with_the_header_and_waits_retry() {
+    let key = support::scenario("native-resume");
+    let url = support::sse_url(&key, "total=9&count=3&end=drop&retry=400");
+    let seen = Shared::default();
+    let s = seen.clone();
+    let s2 = seen.clone();
+    let _source = EventSource::builder(&url)
+        .on::<Payload>("message", move |r| {
+            if let Ok(p) = r {
+                s.borrow_mut().events.push((p.kind, p.seq));
+            }
+        })
+        .on_state(move |st| s2.borrow_mut().states.push(st.clone()))
+        .open()
+        .expect("opens");
+    until("9 events", 10_000, &seen, |s| s.events.len() >= 9).await;
+    assert_eq!(seqs(&seen), (1..=9).collect::<Vec<_>>());
+    let log = support::log(&key).await;
+    let records = log["records"].as_array().expect("records");
+    assert_eq!(records.len(), 3, "{log}");
+    for (k, r) in records.iter().enumerate().skip(1) {
+        assert_eq!(r["headers"]["last-event-id"], *(3 * k).to_string(), "{log}");
+        let waited =
+            r["at_ms"].as_u64().unwrap_or(0) - records[k - 1]["at_ms"].as_u64().unwrap_or(0);
+        assert!(
+            waited >= 400,
+            "reconnected after {waited} ms, before the server's retry: {log}"
+        );
+    }
+    // The state said it was connecting again, never that this crate was waiting to.
+    let states = seen.borrow().states.clone();
+    assert!(
+        !states
+            .iter()
+            .any(|st| matches!(st, State::Reconnecting { .. })),
+        "{states:?}"
+    );
+}
+
+/// A stream the app fetched itself is parsed into the typed handlers; its end is reported
+/// once and closes the source, which never reconnects.
+#[wasm_bindgen_test]
+async fn a_readable_stream_the_app_fetched_is_parsed_and_its_end_closes_the_source() {
+    use wasm_bindgen::JsCast;
+    let key = support::scenario("readable");
+    let url = support::sse_url(&key, "count=3&retry=1500&end=close");
+    let promise = web_sys::window().expect("a window").fetch_with_str(&url);
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("fetched")
+        .dyn_into()
+        .expect("a Response");
+    let seen = Shared::default();
+    let mut b = EventSource::from_readable_stream(response.body().expect("a body"));
+    let s = seen.clone();
+    b = b.on::<Payload>("message", move |r| match r {
+        Ok(p) => s.borrow_mut().events.push((p.kind, p.seq)),
+        Err(e) => s.borrow_mut().errors.push(e),
+    });
+    let s = seen.clone();
+    b = b.on_error(move |e| s.borrow_mut().errors.push(e.clone()));
+    let s = seen.clone();
+    let source = b
+        .on_state(move |st| s.borrow_mut().states.push(st.clone()))
+        .open()
+        .expect("opens");
+    assert_eq!(source.url(), "about:event-stream");
+    until("closed", 5_000, &seen, |s| closed(s).is_some()).await;
+    support::sleep(300).await;
+    assert_eq!(seqs(&seen), [1, 2, 3]);
+    assert_eq!(source.last_event_id(), "3");
+    assert_eq!(source.reconnection_time(), Duration::from_millis(1500));
+    let log = support::log(&key).await;
+    assert_eq!(log["records"].as_array().map(Vec::len), Some(1), "{log}");
+    let seen = seen.borrow();
+    assert_eq!(seen.errors, [Error::Ended]);
+    assert_eq!(closed(&seen), Some(CloseReason::Failed(Error::Ended)));
+    assert!(
+        !seen
+            .states
+            .iter()
+            .any(|st| matches!(st, State::Reconnecting { .. })),
+        "{:?}",
+        seen.states
+    );
+}
+
+/// Request options make no sense for a stream the app reads: they are refused, by name.
+#[wasm_bindgen_test]
+fn request_options_are_refused_for_a_readable_stream() {
+    let stream = web_sys::ReadableStream::new().expect("a stream");
+    let err = EventSource::from_readable_stream(stream)
+        .header("Authorization", "x")
+        .open()
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidOption {
+                option: "headers",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn the_servers_retry_sets_the_delay_for_fetch() {
     let key = support::scenario("retry");

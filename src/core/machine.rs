@@ -202,6 +202,18 @@ impl Machine {
         self.delivered_id = id.to_owned();
     }
 
+    /// The reconnection time: the server's last `retry:` as it sent it (before the back-off's
+    /// floor and cap), else [`Backoff::initial`](crate::core::backoff::Backoff::initial).
+    pub fn reconnection_time(&self) -> Duration {
+        self.server_retry.unwrap_or(self.config.backoff.initial)
+    }
+
+    /// Discards what the parser holds of an event not yet complete (the last event ID stays),
+    /// as a broken connection does: before a fresh stream is fed to the same connection.
+    pub fn reset(&mut self) {
+        self.parser.restart();
+    }
+
     /// The connection in use, if any.
     pub fn current(&self) -> Option<ConnectionId> {
         self.current

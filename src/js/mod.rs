@@ -39,9 +39,14 @@ extern "C" {
 
 #[wasm_bindgen(start, skip_typescript)]
 fn start() {
-    let open = Closure::<dyn Fn(Function, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
-        |sink, url, options| Stream::open(sink, &url, &options).map(JsValue::from),
-    );
+    let open =
+        Closure::<dyn Fn(Function, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+            |sink, url, options, readable: JsValue| {
+                // A ReadableStream from `fromReadableStream()`, which has checked it.
+                let readable = readable.dyn_into::<web_sys::ReadableStream>().ok();
+                Stream::open(sink, &url, &options, readable).map(JsValue::from)
+            },
+        );
     provide(&open.into_js_value());
 }
 
@@ -170,7 +175,12 @@ pub struct Stream {
 }
 
 impl Stream {
-    fn open(sink: Function, url: &JsValue, options: &JsValue) -> Result<Stream, JsValue> {
+    fn open(
+        sink: Function,
+        url: &JsValue,
+        options: &JsValue,
+        readable: Option<web_sys::ReadableStream>,
+    ) -> Result<Stream, JsValue> {
         // A string or a URL object, as `EventSource` takes.
         let url = String::from(js_sys::JsString::from(url.clone()));
         let link = Rc::new(Link {
@@ -179,7 +189,7 @@ impl Stream {
             errors: RefCell::new(Vec::new()),
             types: RefCell::new(vec!["message".to_owned()]),
         });
-        let (source, with_credentials) = options::open(&url, options, |b| {
+        let (source, with_credentials) = options::open(&url, options, readable, |b| {
             let (l, m, e) = (link.clone(), link.clone(), link.clone());
             b.on_raw("message", move |ev| l.event(ev))
                 .on_state(move |s| m.state(s))
@@ -226,6 +236,17 @@ impl Stream {
     /// Opens a closed stream again.
     pub fn reopen(&self) {
         self.source.reopen();
+    }
+
+    /// Discards a partly received event (see [`EventSource::reset`]).
+    pub fn reset(&self) {
+        self.source.reset();
+    }
+
+    /// The reconnection time in milliseconds (see [`EventSource::reconnection_time`]).
+    #[wasm_bindgen(getter, js_name = reconnectionTime)]
+    pub fn reconnection_time(&self) -> f64 {
+        self.source.reconnection_time().as_secs_f64() * 1000.0
     }
 
     /// The state with its attempt and next delay.

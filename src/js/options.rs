@@ -242,10 +242,16 @@ fn js_name(option: &str) -> &str {
 pub(crate) fn open(
     url: &str,
     options: &JsValue,
+    readable: Option<web_sys::ReadableStream>,
     handlers: impl FnOnce(Builder) -> Builder,
 ) -> Result<(EventSource, bool), JsValue> {
     let c = check(options)?;
-    let mut b = EventSource::builder(url).backoff(backoff(&c)?);
+    let b = match readable {
+        #[cfg(feature = "fetch")]
+        Some(stream) => EventSource::from_readable_stream(stream),
+        _ => EventSource::builder(url),
+    };
+    let mut b = b.backoff(backoff(&c)?);
     let credentials = match c.credentials().as_str() {
         "omit" => Credentials::Omit,
         "include" => Credentials::Include,

@@ -139,6 +139,19 @@ export declare const TypedEventSourceError: {
  */
 export class TypedEventSource<Events extends Record<string, unknown> = Record<string, unknown>> extends EventTarget {
   constructor(url: string | URL, options?: TypedEventSourceInit);
+  /**
+   * A source that parses what `stream` carries (bytes, or strings) and dispatches it, as the
+   * WHATWG proposal `EventSource.fromReadableStream()` does: the app does the networking (a
+   * `fetch` with its own headers, say). Its `url` is `about:event-stream`. The stream's end or
+   * error fires one `error` and closes the source: there is no reconnection (for one of its
+   * own, the app makes a new source from a new stream, resuming after `lastEventId` and
+   * waiting `reconnectionTime`). Request options (headers, method, body, credentials,
+   * `lastEventIdParam`) throw a `TypeError`: there is no request.
+   */
+  static fromReadableStream<E extends Record<string, unknown> = Record<string, unknown>>(
+    stream: ReadableStream<Uint8Array | string>,
+    options?: TypedEventSourceInit,
+  ): TypedEventSource<E>;
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
   static readonly CLOSED: 2;
@@ -150,6 +163,8 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   readonly url: string;
   readonly withCredentials: boolean;
   readonly lastEventId: string;
+  /** The server's last `retry:` in ms, as it sent it; before one, the back-off's initial delay. */
+  readonly reconnectionTime: number;
   readonly state: ConnectionState;
   /**
    * As on `EventSource`, `onopen` and `onerror` (and their listeners) also receive the
@@ -182,6 +197,11 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   close(): void;
   /** Opens a closed stream again, resuming after `lastEventId`. */
   reopen(): void;
+  /**
+   * Discards what the parser holds of an event not yet complete, as a broken connection does:
+   * before a fresh stream of events is piped into a `fromReadableStream` source.
+   */
+  reset(): void;
   /**
    * Closes the stream and frees its wasm memory at once. Not needed: as with `EventSource`, a
    * stream that nothing references goes on while it is open, and once closed it is

@@ -6,8 +6,9 @@
 /**
  * The Rust stream behind a TypedEventSource (`Stream` in src/js/mod.rs).
  * @typedef {{ close(resume?: string): void, reopen(): void, listen(type: string): void,
- *   free(): void, readonly state: object, readonly lastEventId: string, readonly url: string,
- *   readonly origin: string, readonly withCredentials: boolean }} Stream
+ *   reset(): void, free(): void, readonly state: object, readonly lastEventId: string,
+ *   readonly reconnectionTime: number, readonly url: string, readonly origin: string,
+ *   readonly withCredentials: boolean }} Stream
  * What the stream hands over: 0, a batch of events; 1, errors; 2, a state and the errors
  * that led to it.
  * @typedef {(kind: number, value: any, errors?: Error[]) => void} Sink
@@ -23,8 +24,10 @@ export class TypedEventSourceError extends Error {
   }
 }
 
-/** @type {((sink: Sink, url: unknown, options: unknown) => Stream) | undefined} */
+/** @type {((sink: Sink, url: unknown, options: unknown, readable?: ReadableStream) => Stream) | undefined} */
 let openStream;
+/** The stream fromReadableStream() hands to the constructor it calls. @type {ReadableStream | undefined} */
+let readableArg;
 
 /** Called once by the wasm module as it starts (src/js/mod.rs). @param {typeof openStream} f */
 export function provide(f) {
@@ -71,8 +74,29 @@ export class TypedEventSource extends EventTarget {
     // The URL is converted to a string as the browser's EventSource converts it (an object's
     // toString(), a number), before anything else.
     const me = new WeakRef(this);
-    this.#stream = openStream((kind, value, errors) => me.deref()?.#receive(kind, value, errors), `${url}`, options);
+    const readable = readableArg;
+    readableArg = undefined;
+    this.#stream = openStream((kind, value, errors) => me.deref()?.#receive(kind, value, errors), `${url}`, options, readable);
     live.add(this);
+  }
+
+  /**
+   * A source that parses what `stream` carries (bytes, or strings) and dispatches it, as the
+   * WHATWG proposal `EventSource.fromReadableStream()` does: the app does the networking.
+   * Its url is `about:event-stream`; the stream's end or error fires one `error` and closes
+   * it, with no reconnection.
+   * @param {ReadableStream} stream @param {object} [options]
+   */
+  static fromReadableStream(stream, options) {
+    if (!(stream instanceof ReadableStream)) {
+      throw new TypeError("TypedEventSource.fromReadableStream: the first argument must be a ReadableStream");
+    }
+    readableArg = stream;
+    try {
+      return new this("about:event-stream", options);
+    } finally {
+      readableArg = undefined;
+    }
   }
 
   get CONNECTING() { return CONNECTING; }
@@ -83,6 +107,12 @@ export class TypedEventSource extends EventTarget {
   get withCredentials() { return this.#stream?.withCredentials ?? false; }
   /** The state with its attempt and next delay. */
   get state() { return this.#stream?.state ?? this.#lastState; }
+
+  /** The server's last `retry:` in ms as it sent it, else the back-off's initial delay. */
+  get reconnectionTime() { return this.#stream?.reconnectionTime ?? 0; }
+
+  /** Discards what the parser holds of an event not yet complete, before a fresh stream is piped in. */
+  reset() { this.#stream?.reset(); }
 
   /** The id of the last event received; inside a handler, that of the event being handled. */
   get lastEventId() {

@@ -10,7 +10,6 @@
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
@@ -150,23 +149,5 @@ async fn run(
         return Ok(());
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    // One buffer for every chunk: the parser keeps what it needs of each.
-    let mut bytes = Vec::new();
-    loop {
-        let chunk = JsFuture::from(reader.read()).await?;
-        if Reflect::get(&chunk, &"done".into())?
-            .as_bool()
-            .unwrap_or(true)
-        {
-            sink::input(sink, |m, now| m.handle_end(id, now));
-            return Ok(());
-        }
-        let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
-        bytes.resize(value.length() as usize, 0);
-        value.copy_to(&mut bytes);
-        if sink.upgrade().map(|s| s.bytes(id, &bytes)) != Some(true) {
-            let _ = reader.cancel();
-            return Ok(());
-        }
-    }
+    super::readable::read_body(sink, id, &reader).await
 }

@@ -35,6 +35,8 @@ mod eventsource;
 #[cfg(feature = "fetch")]
 mod fetch;
 mod handlers;
+#[cfg(feature = "fetch")]
+mod readable;
 mod shared;
 mod sink;
 #[cfg(feature = "stream")]
@@ -117,6 +119,10 @@ pub(crate) struct Options {
     #[cfg(feature = "fetch")]
     pub(crate) fetch: FetchOptions,
     pub(crate) last_event_id_param: Option<String>,
+    /// The app's own stream, read in place of a connection
+    /// ([`EventSource::from_readable_stream`]).
+    #[cfg(feature = "fetch")]
+    pub(crate) readable: Option<web_sys::ReadableStream>,
 }
 
 /// What only the fetch transport can send.
@@ -142,8 +148,8 @@ impl Default for FetchOptions {
 
 #[cfg(feature = "fetch")]
 impl FetchOptions {
-    /// The first option set that the browser's `EventSource` cannot send, if any.
-    #[cfg(feature = "eventsource")]
+    /// The first option set that the browser's `EventSource` cannot send (nor a stream the
+    /// app reads), if any.
     fn first_set(&self) -> Option<&'static str> {
         if !self.headers.is_empty() || self.headers_fn.is_some() {
             Some("headers")
@@ -333,6 +339,24 @@ impl Builder {
             return bad("last_event_id_param", "must not be empty");
         }
         let o = &self.options;
+        #[cfg(feature = "fetch")]
+        if o.readable.is_some() {
+            let option = o.fetch.first_set().or_else(|| {
+                if o.last_event_id_param.is_some() {
+                    Some("last_event_id_param")
+                } else if o.credentials != Credentials::default() {
+                    Some("credentials")
+                } else {
+                    None
+                }
+            });
+            if let Some(option) = option {
+                return bad(
+                    option,
+                    "a stream the app reads sends no request (from_readable_stream)",
+                );
+            }
+        }
         #[cfg(feature = "eventsource")]
         if o.transport == Transport::EventSource {
             if let Some(option) = fetch_only(o) {
@@ -367,6 +391,14 @@ impl Builder {
         Ok(EventSource { shared })
     }
 
+    /// Whether the stream is the app's own ([`EventSource::from_readable_stream`]).
+    fn reads_a_stream(&self) -> bool {
+        #[cfg(feature = "fetch")]
+        return self.options.readable.is_some();
+        #[cfg(not(feature = "fetch"))]
+        false
+    }
+
     /// Validates the options and builds the machine, which asks for its first connection.
     fn machine(&mut self) -> Result<Machine, Error> {
         self.check()?;
@@ -374,9 +406,17 @@ impl Builder {
         if let Some(size) = self.max_event_size {
             config.parser = ParserConfig::default().max_event_size(size);
         }
-        let env = Environment {
-            online: browser::online(),
-            visible: browser::visible(),
+        let env = if self.reads_a_stream() {
+            // The app's stream is read as it is: the page's network and visibility are the
+            // app's business, and a stream cannot be read again.
+            config.retry_policy = RetryPolicy::new(|_, _| crate::core::machine::Decision::Stop);
+            config.pause_when_hidden = false;
+            Environment::default()
+        } else {
+            Environment {
+                online: browser::online(),
+                visible: browser::visible(),
+            }
         };
         let seed = self.seed.unwrap_or_else(random_seed);
         Ok(Machine::new(config, env, Instant::now(), seed))
@@ -427,12 +467,47 @@ impl EventSource {
                 #[cfg(feature = "fetch")]
                 fetch: FetchOptions::default(),
                 last_event_id_param: None,
+                #[cfg(feature = "fetch")]
+                readable: None,
             },
             config: MachineConfig::default(),
             max_event_size: None,
             seed: None,
             handlers: Handlers::default(),
         }
+    }
+
+    /// Starts building a stream that parses what `stream` carries (bytes, or strings) and
+    /// dispatches it to the handlers, as the WHATWG proposal `EventSource.fromReadableStream()`
+    /// does: the app does the networking (a `fetch` with headers of its own, say), this crate
+    /// the parsing and the typed handlers. Its URL is `about:event-stream`. It opens as soon as
+    /// it is read; its end or its error is reported once and closes it, with no reconnection
+    /// (a stream is read only once: for a reconnection of its own, the app opens another from
+    /// a new stream, resuming after [`EventSource::last_event_id`] and waiting
+    /// [`EventSource::reconnection_time`]). Request options (headers, method, body,
+    /// credentials, `last_event_id_param`) are refused: there is no request.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), wasm_bindgen::JsValue> {
+    /// use typed_eventsource::EventSource;
+    /// use wasm_bindgen::JsCast;
+    /// use wasm_bindgen_futures::JsFuture;
+    ///
+    /// let window = web_sys::window().unwrap();
+    /// let response: web_sys::Response = JsFuture::from(window.fetch_with_str("/answer"))
+    ///     .await?
+    ///     .dyn_into()?;
+    /// let source = EventSource::from_readable_stream(response.body().unwrap())
+    ///     .on_raw("message", |e| println!("{}", e.data))
+    ///     .open()
+    ///     .map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))?;
+    /// # drop(source); Ok(()) }
+    /// ```
+    #[cfg(feature = "fetch")]
+    pub fn from_readable_stream(stream: web_sys::ReadableStream) -> Builder {
+        let mut b = EventSource::builder("about:event-stream").transport(Transport::Fetch);
+        b.options.readable = Some(stream);
+        b
     }
 
     /// The stream's URL, resolved against the page.
@@ -450,6 +525,20 @@ impl EventSource {
     /// The current state. Inside a [`RetryPolicy`], the state before the failure being decided.
     pub fn state(&self) -> State {
         self.shared.state()
+    }
+
+    /// The reconnection time: the server's last `retry:` as it sent it, else the back-off's
+    /// initial delay. What the proposal's `reconnectionTime` reports, for an app that
+    /// reconnects a [`EventSource::from_readable_stream`] stream itself.
+    pub fn reconnection_time(&self) -> Duration {
+        self.shared.core.borrow().machine.reconnection_time()
+    }
+
+    /// Discards what the parser holds of an event not yet complete, as a broken connection
+    /// does: for an app that pipes a fresh stream of events into the same
+    /// [`EventSource::from_readable_stream`] source (the proposal's `reset()`).
+    pub fn reset(&self) {
+        self.shared.apply(|m, _| m.reset());
     }
 
     /// The id of the last event received: where the next connection resumes. Inside a

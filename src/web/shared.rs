@@ -18,6 +18,8 @@ use super::eventsource::EsConnection;
 #[cfg(feature = "fetch")]
 use super::fetch::FetchConnection;
 use super::handlers::Handlers;
+#[cfg(feature = "fetch")]
+use super::readable::ReadableConnection;
 use super::sink::Sink;
 use super::{Options, Transport};
 use crate::core::machine::{ConnectionId, Machine, Output, State};
@@ -31,6 +33,11 @@ pub(crate) enum Connection {
     Fetch(
         #[expect(dead_code, reason = "held for its Drop, which aborts the request")]
         FetchConnection,
+    ),
+    #[cfg(feature = "fetch")]
+    Readable(
+        #[expect(dead_code, reason = "held for its Drop, which cancels the stream")]
+        ReadableConnection,
     ),
 }
 
@@ -207,6 +214,14 @@ impl Shared {
             _ => options.url.clone(),
         };
         let sink: Weak<dyn Sink> = Rc::downgrade(self) as Weak<dyn Sink>;
+        #[cfg(feature = "fetch")]
+        if let Some(stream) = &options.readable {
+            let connection = ReadableConnection::open(sink, id, stream);
+            return self.run(|core, now| match connection {
+                Ok(c) => core.connection = Some((id, Connection::Readable(c))),
+                Err(e) => core.machine.handle_error(id, e, now),
+            });
+        }
         let connection = match options.transport {
             #[cfg(feature = "eventsource")]
             Transport::EventSource => EsConnection::open(
@@ -262,6 +277,11 @@ impl Shared {
     /// only then. Read from the machine's state once every output has run, so that a close
     /// and a reopen in one callback leave the stream listening.
     fn follow_lifecycle(self: &Rc<Self>) {
+        // A stream the app reads follows no page event (see `EventSource::from_readable_stream`).
+        #[cfg(feature = "fetch")]
+        let closed = self.options.readable.is_some()
+            || matches!(self.core.borrow().machine.state(), State::Closed { .. });
+        #[cfg(not(feature = "fetch"))]
         let closed = matches!(self.core.borrow().machine.state(), State::Closed { .. });
         let listening = !self.core.borrow().lifecycle.is_empty();
         if closed && listening {

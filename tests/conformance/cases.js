@@ -338,6 +338,125 @@ test("cross-origin-status-reconnect", "eventsource-cross-origin.window.js", asyn
   eq(await datas(es, 2), ["ok", "data"], "data");
 }, 8000);
 
+// ---- EventSource.fromReadableStream() (whatwg/html#12272, web-platform-tests/wpt#58550) --------
+
+const WPT_RS = "eventsource-from-readable-stream (wpt#58550)";
+/** A stream that the case feeds by hand: `chunks` now, then `c.enqueue`, `c.close`, `c.error`. */
+function feed(...chunks) {
+  const c = { cancelled: null };
+  const stream = new ReadableStream({
+    start(controller) {
+      Object.assign(c, {
+        enqueue: (x) => controller.enqueue(typeof x === "string" ? new TextEncoder().encode(x) : x),
+        close: () => controller.close(),
+        error: (e) => controller.error(e),
+      });
+    },
+    cancel(reason) { c.cancelled = reason ?? "cancelled"; },
+  });
+  for (const x of chunks) c.enqueue(x);
+  return { stream, c };
+}
+/** Resolves with the `error` events seen until `ms` after the first, and the state then. */
+function errorsAfter(es, ms = 300) {
+  return new Promise((resolve) => {
+    let n = 0;
+    es.addEventListener("error", () => {
+      if (n++ === 0) setTimeout(() => resolve({ errors: n, readyState: es.readyState }), ms);
+    });
+  });
+}
+
+test("from-readable-stream-construction", WPT_RS, async (t) => {
+  const { stream } = feed();
+  const es = t.fromStream(stream);
+  eq([es.url, es.withCredentials, es.lastEventId], ["about:event-stream", false, ""], "url, withCredentials, lastEventId");
+  if (es.readyState === es.CLOSED) fail("CLOSED at construction");
+  if (typeof es.reconnectionTime !== "number") fail(`reconnectionTime is ${typeof es.reconnectionTime}`);
+  await new Promise((resolve) => { es.onopen = resolve; });
+  eq(es.readyState, es.OPEN, "readyState at open");
+});
+test("from-readable-stream-parsing", WPT_RS, async (t) => {
+  // A BOM, a comment, a custom event over two data lines, every newline form, and chunks
+  // split inside a field name and inside a multi-byte character.
+  const bytes = new TextEncoder().encode("\uFEFFdata: a\n\n: note\nevent: custom\ndata: b\ndata: c\r\n\r\ndata: d\r\rid: 7\ndata: \u2026\n\n");
+  const { stream, c } = feed();
+  const es = t.fromStream(stream);
+  const seen = [];
+  const done = new Promise((resolve) => {
+    const record = (e) => { seen.push([e.type, e.data, e.lastEventId]); if (seen.length === 4) resolve(); };
+    es.addEventListener("message", record);
+    es.addEventListener("custom", record);
+  });
+  for (const at of [[0, 5], [5, 30], [30, bytes.length - 3], [bytes.length - 3, bytes.length - 2], [bytes.length - 2, bytes.length]]) {
+    c.enqueue(bytes.slice(...at));
+  }
+  await done;
+  eq(seen, [["message", "a", ""], ["custom", "b\nc", ""], ["message", "d", ""], ["message", "\u2026", "7"]], "events");
+});
+test("from-readable-stream-id-retry", WPT_RS, async (t) => {
+  const { stream } = feed("retry: 2500\nid: x\ndata: 1\n\n");
+  const es = t.fromStream(stream);
+  await new Promise((resolve) => { es.onmessage = resolve; });
+  eq([es.lastEventId, es.reconnectionTime], ["x", 2500], "lastEventId, reconnectionTime");
+});
+test("from-readable-stream-done", WPT_RS, async (t) => {
+  const { stream, c } = feed("data: 1\n\ndata: never dispatched");
+  const es = t.fromStream(stream);
+  await new Promise((resolve) => { es.onmessage = resolve; });
+  const after = errorsAfter(es);
+  const late = [];
+  es.onmessage = (e) => late.push(e.data);
+  c.close();
+  eq(await after, { errors: 1, readyState: es.CLOSED }, "one error, then CLOSED and no reconnection");
+  eq(late, [], "the incomplete event at the end");
+});
+test("from-readable-stream-error", WPT_RS, async (t) => {
+  const { stream, c } = feed("data: 1\n\n");
+  const es = t.fromStream(stream);
+  await new Promise((resolve) => { es.onmessage = resolve; });
+  const after = errorsAfter(es);
+  c.error(new Error("boom"));
+  eq(await after, { errors: 1, readyState: es.CLOSED }, "one error, then CLOSED");
+});
+test("from-readable-stream-close", WPT_RS, async (t) => {
+  const { stream, c } = feed("data: 1\n\n");
+  const es = t.fromStream(stream);
+  await new Promise((resolve) => { es.onmessage = resolve; });
+  let errors = 0;
+  es.onerror = () => errors++;
+  es.close();
+  await sleep(100);
+  eq([es.readyState, errors, c.cancelled !== null], [es.CLOSED, 0, true], "readyState, errors, stream cancelled");
+});
+test("from-readable-stream-fetch", WPT_RS, async (t) => {
+  const response = await fetch(message("id: 3\ndata: hello"));
+  const es = t.fromStream(response.body);
+  const e = await new Promise((resolve) => { es.onmessage = resolve; });
+  eq([e.data, e.lastEventId], ["hello", "3"], "data, lastEventId");
+  eq((await errorsAfter(es)).readyState, es.CLOSED, "readyState at the end of the body");
+});
+test("from-readable-stream-reconnect-by-hand", WPT_RS, async (t) => {
+  // The app's own reconnection: bodies piped into one TransformStream, reset() between them
+  // drops the incomplete event the first one ended in.
+  const { readable, writable } = new TransformStream();
+  const es = t.fromStream(readable);
+  const got = [];
+  let one;
+  const two = new Promise((resolve) => {
+    es.onmessage = (e) => { got.push(e.data); if (got.length === 1) one(); if (got.length === 2) resolve(); };
+  });
+  const first = await fetch(message("data: one\n\ndata: cut", "&newline=none"));
+  await first.body.pipeTo(writable, { preventClose: true });
+  // The body is one chunk: once its event is out, so is the start of the one it cut.
+  await new Promise((resolve) => { one = resolve; if (got.length) resolve(); });
+  es.reset();
+  const second = await fetch(message("data: two"));
+  await second.body.pipeTo(writable, { preventClose: true });
+  await two;
+  eq(got, ["one", "two"], "data");
+});
+
 // ---- what a JavaScript class cannot do --------------------------------------------------------
 
 test("onmessage-trusted", "eventsource-onmessage-trusted.any.js", async (t) => {
@@ -354,6 +473,13 @@ window.runCase = async (id, Source, options) => {
     Source,
     open(url, init) {
       const es = options ? new Source(url, { ...init, ...options }) : new Source(url, init);
+      opened.push(es);
+      return es;
+    },
+    fromStream(stream, init) {
+      if (typeof Source.fromReadableStream !== "function") fail("no EventSource.fromReadableStream()");
+      // The transport does not apply: the stream is read as it is.
+      const es = Source.fromReadableStream(stream, init);
       opened.push(es);
       return es;
     },

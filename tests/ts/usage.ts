@@ -77,3 +77,15 @@ void made;
 // @ts-expect-error: a handler must be a function
 es.on("price", null);
 es.close();
+// A stream the app fetched itself, typed as any source is; the reconnection time is a number.
+async function fromBody(): Promise<void> {
+  const response = await fetch("/answer", { headers: { Authorization: "Bearer x" } });
+  const answer = TypedEventSource.fromReadableStream<{ token: { text: string } }>(response.body!);
+  answer.on("token", (t) => { const text: string = t.text; void text; });
+  const wait: number = answer.reconnectionTime;
+  void wait;
+  answer.reset();
+  // @ts-expect-error: a stream, not a URL
+  TypedEventSource.fromReadableStream("/answer");
+}
+void fromBody;
