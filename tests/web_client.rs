@@ -342,6 +342,39 @@ async fn a_readable_stream_the_app_fetched_is_parsed_and_its_end_closes_the_sour
     );
 }
 
+/// A cross-origin server that does not allow this page (no CORS headers: the server's `/wpt`
+/// routes without `cors`, and the tests run on another origin than the server's) fails the
+/// connection for good over both transports, as the browser's `EventSource` does. Over fetch,
+/// it is told from a lost network, which would be retried, by the server answering a request
+/// without CORS: the server is asked twice (the request and that probe), and never again.
+#[wasm_bindgen_test]
+async fn a_cors_failure_stops_the_stream_and_is_not_retried() {
+    for transport in BOTH {
+        let id = support::scenario("cors");
+        let url = format!("{}/wpt/message?id={id}", support::server());
+        let seen = Shared::default();
+        let _source = recording(&url, transport, &["message"], &seen)
+            .open()
+            .expect("opens");
+        until(&format!("{transport:?} closed"), 5_000, &seen, |s| {
+            closed(s).is_some()
+        })
+        .await;
+        support::sleep(300).await;
+        let log = support::log(&format!("wpt-message-{id}")).await;
+        let asked = if transport == Transport::Fetch { 2 } else { 1 };
+        assert_eq!(log["requests"], asked, "{transport:?} {log}");
+        let seen = seen.borrow();
+        assert_eq!(seen.errors, [Error::Refused], "{transport:?}");
+        assert_eq!(
+            closed(&seen),
+            Some(CloseReason::Failed(Error::Refused)),
+            "{transport:?}"
+        );
+        assert!(seen.events.is_empty(), "{transport:?}");
+    }
+}
+
 /// Request options make no sense for a stream the app reads: they are refused, by name.
 #[wasm_bindgen_test]
 fn request_options_are_refused_for_a_readable_stream() {

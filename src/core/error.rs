@@ -33,7 +33,10 @@ pub enum Error {
     /// The browser refused the connection. Over the EventSource transport the browser does not
     /// say why: a status other than 200, a content type other than `text/event-stream`, a CORS
     /// failure or a URL scheme other than HTTP(S). (The fetch transport sees the status and
-    /// reports [`Error::HttpStatus`] instead; it reports this for a scheme other than HTTP(S).)
+    /// reports [`Error::HttpStatus`] instead; it reports this for a scheme other than HTTP(S),
+    /// and for a CORS failure: a cross-origin request that `fetch` rejects, where the browser's
+    /// `EventSource` finds that the server refuses the page, which tells it from a lost
+    /// network.)
     /// It stops the stream by default, as the browser's own `EventSource` stops.
     #[error("the browser refused the connection (a status other than 200, a content type other than text/event-stream, a CORS failure or a scheme other than HTTP)")]
     Refused,

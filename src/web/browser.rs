@@ -35,16 +35,24 @@ extern "C" {
     pub(crate) fn origin(this: &SourceEvent) -> String;
 }
 
-#[cfg(feature = "eventsource")]
 #[wasm_bindgen(module = "/src/web/native.js")]
 extern "C" {
     /// `new EventSource(url, init)` with the browser's own class as it was when the module
     /// loaded, whatever the page has put in its place since.
+    #[cfg(feature = "eventsource")]
     #[wasm_bindgen(js_name = openEventSource, catch)]
     pub(crate) fn open_event_source(
         url: &str,
         init: &web_sys::EventSourceInit,
     ) -> Result<web_sys::EventSource, JsValue>;
+    /// Resolves with whether the server of `url` refuses this page (see `native.js`): after
+    /// `fetch` failed, whether that was CORS rather than the network.
+    #[cfg(feature = "fetch")]
+    pub(crate) fn refused(
+        url: &str,
+        with_credentials: bool,
+        signal: &web_sys::AbortSignal,
+    ) -> js_sys::Promise;
 }
 
 thread_local! {

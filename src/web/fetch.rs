@@ -6,13 +6,24 @@
 //! and `Retry-After` for retry decisions, comments that keep the idle watchdog fed, and the
 //! `Last-Event-ID` header on reconnection. A connection is torn down through its
 //! `AbortController`.
+//!
+//! `fetch` rejects a CORS failure with the same `TypeError` as a lost network. When a
+//! cross-origin request fails, the browser's own `EventSource` (or, where there is none, a
+//! request without CORS) tells the two apart: if the server refuses the page, the stream stops
+//! with [`Error::Refused`], as the browser's `EventSource` fails the connection; otherwise it
+//! is a network error, retried.
+//! Cross-origin, a `Last-Event-ID` header (a reconnection) makes `fetch` send a CORS
+//! preflight, which the browser's `EventSource` does not: the server must allow the header.
 
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{
+    AbortController, AbortSignal, ReadableStreamDefaultReader, RequestCredentials, RequestInit,
+    Response,
+};
 
 use super::browser::{fetch_with_request, js_message, ConnectionToken};
 use super::sink::{self, Sink};
@@ -88,6 +99,25 @@ fn retry_after(response: &Response) -> Option<Duration> {
     crate::core::machine::retry_after(&response.headers().get("retry-after").ok()??)
 }
 
+/// Whether `url` is of another origin than the page (or worker).
+fn cross_origin(url: &str) -> bool {
+    let page = super::browser::base_url().and_then(|b| web_sys::Url::new(&b).ok());
+    match (page, web_sys::Url::new(url)) {
+        (Some(page), Ok(url)) => page.origin() != url.origin(),
+        _ => false,
+    }
+}
+
+/// Whether the server of `url` refuses this page, after `fetch` failed: a CORS failure rather
+/// than a lost network, which `fetch` rejects with the same `TypeError` (see `native.js`). The
+/// connection's abort ends the probe.
+async fn refused(url: &str, credentials: RequestCredentials, signal: &AbortSignal) -> bool {
+    let with_credentials = credentials == RequestCredentials::Include;
+    JsFuture::from(super::browser::refused(url, with_credentials, signal))
+        .await
+        .is_ok_and(|answered| answered.is_truthy())
+}
+
 async fn run(
     sink: &Weak<dyn Sink>,
     id: ConnectionId,
@@ -120,18 +150,30 @@ async fn run(
     )?));
     init.set_signal(Some(signal));
     init.set_cache(web_sys::RequestCache::NoStore);
-    init.set_credentials(match options.credentials {
-        Credentials::Omit => web_sys::RequestCredentials::Omit,
-        Credentials::SameOrigin => web_sys::RequestCredentials::SameOrigin,
-        Credentials::Include => web_sys::RequestCredentials::Include,
-    });
+    let credentials = match options.credentials {
+        Credentials::Omit => RequestCredentials::Omit,
+        Credentials::SameOrigin => RequestCredentials::SameOrigin,
+        Credentials::Include => RequestCredentials::Include,
+    };
+    init.set_credentials(credentials);
     if let Some(body) = &sent.body {
         init.set_body(&JsValue::from_str(body));
     }
     let request = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let response: Response = JsFuture::from(fetch_with_request(&request))
-        .await?
-        .dyn_into()?;
+    let response: Response = match JsFuture::from(fetch_with_request(&request)).await {
+        Ok(response) => response.dyn_into()?,
+        Err(_)
+            if !signal.aborted()
+                && cross_origin(url)
+                && refused(url, credentials, signal).await =>
+        {
+            // The server answered, but not to this page: a CORS failure, which the browser's
+            // EventSource fails the connection for, not a lost network to retry.
+            sink::input(sink, |m, now| m.handle_error(id, Error::Refused, now));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     sink::origin_of(sink, &response.url());
     let status = response.status();
     let content_type = response.headers().get("content-type")?;

@@ -8,3 +8,35 @@ const Native = globalThis.EventSource;
 export function openEventSource(url, init) {
   return new Native(url, init);
 }
+
+/**
+ * Whether the server of `url` refuses this page, after `fetch` failed with the TypeError it
+ * gives a CORS failure and a lost network alike. The browser's EventSource tells them apart:
+ * it fails the connection (CLOSED) when the server answered and refused it (CORS, or a status
+ * or content type without CORS), and reconnects (CONNECTING) when the network failed. If it
+ * opens, the server lets the page in and what failed was the request's own (a preflight for
+ * its headers, or a moment's network error): not a refusal, so it is retried. Where there is
+ * no EventSource (a service worker), a request without CORS asks whether the server answers
+ * at all (unless the page requires CORP of what it loads). Resolves false once `signal`
+ * aborts.
+ * @param {string} url @param {boolean} withCredentials @param {AbortSignal} signal
+ * @returns {Promise<boolean>}
+ */
+export function refused(url, withCredentials, signal) {
+  if (typeof Native !== "function") {
+    const credentials = withCredentials ? "include" : "same-origin";
+    return fetch(url, { mode: "no-cors", cache: "no-store", credentials, signal }).then(() => true, () => false);
+  }
+  return new Promise((resolve) => {
+    const es = new Native(url, { withCredentials });
+    const done = (/** @type {boolean} */ answered) => {
+      es.close();
+      signal.removeEventListener("abort", aborted);
+      resolve(answered);
+    };
+    const aborted = () => done(false);
+    signal.addEventListener("abort", aborted);
+    es.onopen = () => done(false);
+    es.onerror = () => done(es.readyState === Native.CLOSED);
+  });
+}
