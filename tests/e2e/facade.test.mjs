@@ -661,3 +661,33 @@ test("polyfill-style use: with globalThis.EventSource = TypedEventSource, both t
     await p.close();
   }
 });
+
+test("in a dedicated worker, the package loads and both transports deliver", async () => {
+  const got = await page.evaluate(async () => {
+    const code = `
+      const origin = ${JSON.stringify(location.origin)};
+      const m = await import(origin + "/pkg/typed_eventsource.js");
+      await m.default();
+      const first = (transport) => new Promise((resolve) => {
+        const es = new m.TypedEventSource(origin + "/wpt/message?message=" + encodeURIComponent("id: 5\\ndata: from a worker"), { transport });
+        const timer = setTimeout(() => { es.close(); resolve("no message"); }, 5000);
+        es.onerror = (e) => { clearTimeout(timer); es.close(); resolve("error: " + (e.error && e.error.kind)); };
+        es.onmessage = (e) => { clearTimeout(timer); es.close(); resolve({ data: e.data, id: e.lastEventId, origin: e.origin }); };
+      });
+      postMessage({ eventsource: await first("eventsource"), fetch: await first("fetch") });
+    `;
+    const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+    const worker = new Worker(url, { type: "module" });
+    try {
+      return await new Promise((resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => reject(new Error(e.message));
+      });
+    } finally {
+      worker.terminate();
+      URL.revokeObjectURL(url);
+    }
+  });
+  const want = { data: "from a worker", id: "5", origin: new URL(DEMO_URL).origin };
+  assert.deepEqual(got, { eventsource: want, fetch: want });
+});
