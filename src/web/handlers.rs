@@ -72,6 +72,12 @@ impl Handlers {
         reads_id: bool,
         f: impl FnMut(&Event) + 'static,
     ) -> HandlerId {
+        self.add_raw(event_type, reads_id, Rc::new(RefCell::new(f)))
+    }
+
+    /// [`Handlers::on_raw`] once for every kind of callback (a copy per closure type cost the
+    /// wasm about 900 bytes each).
+    fn add_raw(&self, event_type: &str, reads_id: bool, f: Callback<Event>) -> HandlerId {
         #[cfg(feature = "eventsource")]
         if reads_id && !self.reads_id(event_type) {
             self.id_readers.borrow_mut().push(event_type.to_owned());
@@ -79,7 +85,6 @@ impl Handlers {
         #[cfg(not(feature = "eventsource"))]
         let _ = reads_id;
         let id = self.id();
-        let f: Callback<Event> = Rc::new(RefCell::new(f));
         let mut events = self.events.borrow_mut();
         match events.iter_mut().find(|(t, _)| t == event_type) {
             Some((_, list)) => Rc::make_mut(list).push((id, f)),

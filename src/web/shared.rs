@@ -131,8 +131,14 @@ impl Shared {
     /// for. While the machine is busy deciding (the user's retry policy runs inside it), the
     /// input waits until it is free.
     pub(crate) fn apply(self: &Rc<Self>, f: impl FnOnce(&mut Machine, Instant) + 'static) {
+        self.apply_boxed(Box::new(f));
+    }
+
+    /// [`Shared::apply`] once for every input: boxing each costs an allocation per user call,
+    /// where a copy of this per call site cost the wasm about 600 bytes each.
+    fn apply_boxed(self: &Rc<Self>, f: Deferred) {
         if self.core.try_borrow_mut().is_err() {
-            self.deferred.borrow_mut().push_back(Box::new(f));
+            self.deferred.borrow_mut().push_back(f);
             return;
         }
         self.run(|core, now| {
