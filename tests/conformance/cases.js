@@ -1,8 +1,9 @@
 // The conformance suite's cases: what each file of the web-platform-tests' eventsource/
 // directory checks, written again as plain page code (inputs and expected results from those
 // files; the handlers they use are the server's /wpt/ routes). Loaded into a page of the
-// server's origin; tests/e2e/conformance.test.mjs runs every case against the browser's own
-// EventSource and against TypedEventSource over each transport.
+// server's origin, and into a dedicated worker for the `.any.js` cases;
+// tests/e2e/conformance.test.mjs runs every case against the browser's own EventSource and
+// against TypedEventSource over each transport.
 //
 // A case is `async (t) => void` and throws on failure. `t.open(url, init)` constructs the
 // implementation under test (and closes it after the case); `t.Source` is its constructor.
@@ -466,7 +467,7 @@ test("onmessage-trusted", "eventsource-onmessage-trusted.any.js", async (t) => {
 });
 
 /** Runs case `id` with `Source` (constructed with `options` merged into every init). */
-window.runCase = async (id, Source, options) => {
+globalThis.runCase = async (id, Source, options) => {
   const c = CASES.find((c) => c.id === id);
   const opened = [];
   const t = {
@@ -498,4 +499,4 @@ window.runCase = async (id, Source, options) => {
     for (const es of opened) es.close();
   }
 };
-window.CASES = CASES.map(({ id, wpt }) => ({ id, wpt }));
+globalThis.CASES = CASES.map(({ id, wpt }) => ({ id, wpt }));
