@@ -375,7 +375,8 @@ async fn a_cors_failure_stops_the_stream_and_is_not_retried() {
     }
 }
 
-/// Request options make no sense for a stream the app reads: they are refused, by name.
+/// Request options make no sense for a stream the app reads, and a stream being read cannot be
+/// read again: both are refused, by name.
 #[wasm_bindgen_test]
 fn request_options_are_refused_for_a_readable_stream() {
     let stream = web_sys::ReadableStream::new().expect("a stream");
@@ -388,6 +389,22 @@ fn request_options_are_refused_for_a_readable_stream() {
             err,
             Error::InvalidOption {
                 option: "headers",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A stream something else reads already.
+    let stream = web_sys::ReadableStream::new().expect("a stream");
+    let _reader = stream.get_reader();
+    let err = EventSource::from_readable_stream(stream)
+        .open()
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidOption {
+                option: "stream",
                 ..
             }
         ),

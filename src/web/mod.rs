@@ -340,6 +340,16 @@ impl Builder {
         }
         let o = &self.options;
         #[cfg(feature = "fetch")]
+        if o.readable
+            .as_ref()
+            .is_some_and(web_sys::ReadableStream::locked)
+        {
+            return bad(
+                "stream",
+                "is locked: something reads it already, and a stream can be read only once",
+            );
+        }
+        #[cfg(feature = "fetch")]
         if o.readable.is_some() {
             let option = o.fetch.first_set().or_else(|| {
                 if o.last_event_id_param.is_some() {

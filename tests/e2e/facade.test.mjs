@@ -691,3 +691,28 @@ test("in a dedicated worker, the package loads and both transports deliver", asy
   const want = { data: "from a worker", id: "5", origin: new URL(DEMO_URL).origin };
   assert.deepEqual(got, { eventsource: want, fetch: want });
 });
+
+test("fromReadableStream refuses what it cannot read, with a TypeError", async () => {
+  const got = await page.evaluate(() => {
+    const attempt = (f) => {
+      try {
+        f().close();
+        return "no error";
+      } catch (e) {
+        return `${e.constructor.name}: ${e.message}`;
+      }
+    };
+    const locked = new ReadableStream();
+    locked.getReader();
+    return {
+      url: attempt(() => window.TES.fromReadableStream("/sse")),
+      locked: attempt(() => window.TES.fromReadableStream(locked)),
+      headers: attempt(() => window.TES.fromReadableStream(new ReadableStream(), { headers: { "X-A": "b" } })),
+      fine: attempt(() => window.TES.fromReadableStream(new ReadableStream())),
+    };
+  });
+  assert.match(got.url, /^TypeError: .*must be a ReadableStream/);
+  assert.match(got.locked, /^TypeError: .*`stream`: is locked/);
+  assert.match(got.headers, /^TypeError: .*`headers`: a stream the app reads sends no request/);
+  assert.equal(got.fine, "no error");
+});
