@@ -48,6 +48,10 @@ struct Options {
     /// does), with the retry policy the docs give for it.
     #[serde(default)]
     retry_refused: bool,
+    /// Leave out the `lastEventId` query parameter, so that the browser's EventSource is left
+    /// to reconnect by itself (with the `Last-Event-ID` header).
+    #[serde(default)]
+    no_param: bool,
 }
 
 #[derive(Deserialize, Clone)]
@@ -96,8 +100,10 @@ async fn run(row: &Row, transport: Transport, key: &str) -> Rc<RefCell<Seen>> {
     }
     let mut b = EventSource::builder(support::sse_url(key, &row.query))
         .transport(transport)
-        .last_event_id_param("lastEventId")
         .backoff(backoff);
+    if !row.options.no_param {
+        b = b.last_event_id_param("lastEventId");
+    }
     if let Some(ms) = row.options.idle_timeout_ms {
         b = b.idle_timeout(Duration::from_millis(ms));
     }

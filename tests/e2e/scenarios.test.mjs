@@ -27,7 +27,7 @@ const run = (row, transport, key) => page.evaluate(({ row, transport, key }) => 
   const o = row.options ?? {};
   const es = new window.TES(`/sse?scenario=${key}&${row.query}`, {
     transport,
-    lastEventIdParam: "lastEventId",
+    lastEventIdParam: o.no_param ? undefined : "lastEventId",
     idleTimeout: o.idle_timeout_ms,
     retry: o.retry_refused ? (e, retry) => e.kind === "refused" || retry : undefined,
     backoff: { initialDelay: o.initial_delay_ms ?? 20, maxDelay: Math.max(o.initial_delay_ms ?? 20, 40), jitter: "none", maxAttempts: o.max_attempts },
