@@ -1,6 +1,6 @@
 //! The HTTP routes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -112,15 +112,7 @@ async fn sse(
 ) -> Result<Response, BadRequest> {
     let s = Scenario::parse(&q)?;
     let after = resumed_after(&s, &headers, &q)?;
-    let header_map: BTreeMap<String, String> = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let header_map = crate::log::header_map(&headers);
     let finished = s.total.is_some_and(|t| after.unwrap_or(0) >= t);
     let injected_failure = controls.failing(&s.key);
     let record = logs.begin(&s.key, |n| {

@@ -13,6 +13,19 @@ const MAX_RECORDS: usize = 10_000;
 /// server stays bounded.
 const MAX_SCENARIOS: usize = 10_000;
 
+/// A request's headers as the log keeps them: names to values, the values read as UTF-8.
+pub fn header_map(headers: &axum::http::HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// One request to `/sse`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {

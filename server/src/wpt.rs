@@ -10,7 +10,7 @@
 //! `cors.py` does. Without it, nothing CORS is sent: these routes sit outside the server's CORS
 //! layer, so a cross-origin request without `cors` fails as it should.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -71,6 +71,16 @@ fn answer(
     res
 }
 
+/// An event stream: [`answer`] with the content type `text/event-stream`.
+fn event_stream(
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    status: u16,
+    body: Vec<u8>,
+) -> Response {
+    answer(q, headers, status, "text/event-stream", body)
+}
+
 /// Counts this request in the sequence `name`/`id` and returns its 1-based number.
 fn count(
     logs: &Logs,
@@ -83,15 +93,7 @@ fn count(
 ) -> u64 {
     let id = q.get("id").map_or("", String::as_str);
     let key = format!("wpt-{name}-{id}");
-    let header_map: BTreeMap<String, String> = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let header_map = crate::log::header_map(headers);
     logs.begin(&key, |n| Record {
         n,
         at_ms: 0,
@@ -139,7 +141,7 @@ async fn message(
 /// comments and unknown fields between them.
 async fn message2(headers: HeaderMap, Query(q): Params) -> Response {
     let body = b"data:msg\ndata: msg\r\n\r\n:\r\nfalse\n\r\ndata:\n\n:comment\r\nevent:message\rdata:end\n\n";
-    answer(&q, &headers, 200, "text/event-stream", body.to_vec())
+    event_stream(&q, &headers, 200, body.to_vec())
 }
 
 /// `status-error.py`: `status` (default 404), with an event in the body except for 204 and 205.
@@ -150,7 +152,7 @@ async fn status_error(headers: HeaderMap, Query(q): Params) -> Response {
     } else {
         b"data: data\n\n".to_vec()
     };
-    answer(&q, &headers, status, "text/event-stream", body)
+    event_stream(&q, &headers, status, body)
 }
 
 /// `status-reconnect.py`: the first request of `id` gets `status` with `retry: 2` (and
@@ -174,19 +176,13 @@ async fn status_reconnect(
         |n| if n % 2 == 1 { status } else { 200 },
     );
     if n % 2 == 0 {
-        return answer(
-            &q,
-            &headers,
-            200,
-            "text/event-stream",
-            b"data: data\n\n".to_vec(),
-        );
+        return event_stream(&q, &headers, 200, b"data: data\n\n".to_vec());
     }
     let mut body = b"retry: 2\n".to_vec();
     if q.contains_key("ok_first") {
         body.extend_from_slice(b"data: ok\n\n");
     }
-    answer(&q, &headers, status, "text/event-stream", body)
+    event_stream(&q, &headers, status, body)
 }
 
 /// `reconnect-fail.py`: for one `id`, `retry: 2` and `opened`; then `reconnected`; then 204.
@@ -205,21 +201,9 @@ async fn reconnect_fail(
         }
     });
     match n % 3 {
-        1 => answer(
-            &q,
-            &headers,
-            200,
-            "text/event-stream",
-            b"retry: 2\ndata: opened\n\n".to_vec(),
-        ),
-        2 => answer(
-            &q,
-            &headers,
-            200,
-            "text/event-stream",
-            b"data: reconnected\n\n".to_vec(),
-        ),
-        _ => answer(&q, &headers, 204, "text/event-stream", Vec::new()),
+        1 => event_stream(&q, &headers, 200, b"retry: 2\ndata: opened\n\n".to_vec()),
+        2 => event_stream(&q, &headers, 200, b"data: reconnected\n\n".to_vec()),
+        _ => event_stream(&q, &headers, 204, Vec::new()),
     }
 }
 
@@ -234,7 +218,7 @@ async fn last_event_id(headers: HeaderMap, Query(q): Params) -> Response {
             [b"id: ", id.as_bytes(), b"\nretry: 200\ndata: hello\n\n"].concat()
         }
     };
-    answer(&q, &headers, 200, "text/event-stream", body)
+    event_stream(&q, &headers, 200, body)
 }
 
 /// The request header `header` (lower case) as one event's data (empty when absent), as
@@ -245,7 +229,7 @@ async fn echo(headers: HeaderMap, Query(q): Params) -> Response {
         .get(name.to_ascii_lowercase().as_str())
         .map_or(&b""[..], HeaderValue::as_bytes);
     let body = [b"data: ", value, b"\n\n"].concat();
-    answer(&q, &headers, 200, "text/event-stream", body)
+    event_stream(&q, &headers, 200, body)
 }
 
 /// `/common/redirect.py`: `status` (default 302) to `location`.
