@@ -8,6 +8,21 @@ export const ARGS = [
   "--no-first-run", "--disable-quic",
 ];
 
+/**
+ * A new page of the server at `base` (its /health, a blank page of its origin, so that /pkg/
+ * and /sse are same-origin) with the web package loaded: `window.TES` is TypedEventSource.
+ */
+export async function packagePage(browser, base) {
+  const page = await browser.newPage();
+  await page.goto(`${base}/health`);
+  await page.evaluate(async () => {
+    const m = await import("/pkg/typed_eventsource.js");
+    await m.default();
+    window.TES = m.TypedEventSource;
+  });
+  return page;
+}
+
 /** Starts Chromium (`CHROMIUM`, default /usr/bin/chromium) with `extra` flags besides ARGS. */
 export function launch(extra = []) {
   return chromium.launch({

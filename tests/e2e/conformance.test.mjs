@@ -9,7 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { launch } from "./chromium.mjs";
+import { launch, packagePage } from "./chromium.mjs";
 
 const DEMO_URL = process.env.DEMO_URL;
 const root = new URL("../../", import.meta.url);
@@ -45,14 +45,8 @@ onmessage = async ({ data }) => {
 before(async () => {
   // other.test is a second origin of the same server, for the cross-origin cases.
   browser = await launch(["--host-resolver-rules=MAP other.test 127.0.0.1"]);
-  page = await browser.newPage();
-  await page.goto(`${DEMO_URL}/health`);
-  await page.evaluate(async () => {
-    const m = await import("/pkg/typed_eventsource.js");
-    await m.default();
-    window.TES = m.TypedEventSource;
-    window.NativeEventSource = EventSource;
-  });
+  page = await packagePage(browser, DEMO_URL);
+  await page.evaluate(() => { window.NativeEventSource = EventSource; });
   const source = readFileSync(new URL("tests/conformance/cases.js", root), "utf8");
   await page.addScriptTag({ content: source });
   cases = await page.evaluate(() => window.CASES);

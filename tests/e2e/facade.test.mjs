@@ -2,20 +2,15 @@
 // against the real server (the page imports the web package the demo serves at /pkg/).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch } from "./chromium.mjs";
+import { launch, packagePage } from "./chromium.mjs";
 
 const DEMO_URL = process.env.DEMO_URL;
 
 let browser, page;
 before(async () => {
   browser = await launch();
-  page = await browser.newPage();
-  // A blank page of the server's origin, so /pkg/ and /sse are same-origin.
-  await page.goto(`${DEMO_URL}/health`);
-  await page.evaluate(async () => {
-    const m = await import("/pkg/typed_eventsource.js");
-    await m.default();
-    window.TES = m.TypedEventSource;
+  page = await packagePage(browser, DEMO_URL);
+  await page.evaluate(() => {
     // Runs `record(Source, options)` on the browser's EventSource, then on the facade over
     // each transport: what the drop-in must match.
     window.onEach = async (record) => ({

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { launch } from "./chromium.mjs";
+import { launch, packagePage } from "./chromium.mjs";
 
 const DEMO_URL = process.env.DEMO_URL;
 const { rows } = JSON.parse(readFileSync(new URL("../scenarios/table.json", import.meta.url), "utf8"));
@@ -12,13 +12,7 @@ const { rows } = JSON.parse(readFileSync(new URL("../scenarios/table.json", impo
 let browser, page;
 before(async () => {
   browser = await launch();
-  page = await browser.newPage();
-  await page.goto(`${DEMO_URL}/health`);
-  await page.evaluate(async () => {
-    const m = await import("/pkg/typed_eventsource.js");
-    await m.default();
-    window.TES = m.TypedEventSource;
-  });
+  page = await packagePage(browser, DEMO_URL);
 });
 after(async () => browser?.close());
 
