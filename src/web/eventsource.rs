@@ -7,12 +7,12 @@
 //! stream that was open breaks, when the retry policy retries (the rules are
 //! `Machine::handle_error_reconnecting`'s): that reconnection is exactly the browser's, so it
 //! resumes and honours `retry:` as the browser's does. When that reconnection fails too (the
-//! back-off now wants waits of its own), the browser's object is
-//! closed and the core applies the back-off policy, then asks for a new connection: a new
-//! `EventSource`, which cannot be given a `Last-Event-ID` header, so its URL carries the last
-//! event id in a query parameter when [`Builder::last_event_id_param`] names one. With that
-//! parameter set, the browser is never left to reconnect by itself (its reconnection would
-//! repeat the first URL's parameter): every reconnection is a new `EventSource`.
+//! back-off now wants waits of its own), the browser's object is closed and the core applies
+//! the back-off policy, then asks for a new connection: a new `EventSource`, which cannot be
+//! given a `Last-Event-ID` header, so its URL carries the last event id in a query parameter
+//! when [`Builder::last_event_id_param`] names one. With that parameter set, the browser is
+//! never left to reconnect by itself (its reconnection would repeat the first URL's
+//! parameter): every reconnection is a new `EventSource`.
 //!
 //! What the browser still does by itself: it parses the stream (so `retry:` fields and comments
 //! never reach this crate, and [`Builder::max_event_size`] does not apply), and it hides the
@@ -93,7 +93,7 @@ impl EsConnection {
                 }
                 // CLOSED: the browser refused the response and gives up. CONNECTING: the
                 // stream ended or broke and the browser reconnects on its own schedule, which
-                // the machine allows once (see `Machine::handle_error_reconnecting`); when it
+                // the machine allows or not (see `Machine::handle_error_reconnecting`); when it
                 // does not, the machine aborts this connection, which closes the browser's.
                 if source2.ready_state() == web_sys::EventSource::CLOSED {
                     sink::input(&sink, |m, now| m.handle_error(id, Error::Refused, now));
