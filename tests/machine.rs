@@ -261,11 +261,17 @@ fn a_reconnection_by_the_transport_still_obeys_the_policy_and_the_network() {
         p.outputs();
         (p, id)
     };
-    // A policy that stops.
-    let stop = exact().retry_policy(RetryPolicy::new(|_, _| Decision::Stop));
+    // A policy that stops, asked once for the one failure (a user's policy may count).
+    let asked = std::rc::Rc::new(std::cell::Cell::new(0));
+    let a = asked.clone();
+    let stop = exact().retry_policy(RetryPolicy::new(move |_, _| {
+        a.set(a.get() + 1);
+        Decision::Stop
+    }));
     let (mut p, id) = open(stop, Environment::default());
     assert!(!p.m.handle_error_reconnecting(id, lost(), p.now));
     assert!(matches!(p.m.state(), State::Closed { .. }));
+    assert_eq!(asked.get(), 1, "the policy decides each failure once");
     // No attempts allowed.
     let none = MachineConfig::default().backoff(Backoff::default().max_attempts(Some(0)));
     let (mut p, id) = open(none, Environment::default());

@@ -422,13 +422,13 @@ impl Machine {
         }
         let fresh = healthy || self.progressed || self.attempt == 0;
         let max_attempts = self.config.backoff.max_attempts;
-        if !fresh
-            || self.reconnected_too_soon
-            || !self.env.online
-            || max_attempts == Some(0)
-            || self.config.retry_policy.decide(&error) == Decision::Stop
-        {
+        if !fresh || self.reconnected_too_soon || !self.env.online || max_attempts == Some(0) {
             self.fail(error, now);
+            return false;
+        }
+        let decision = self.config.retry_policy.decide(&error);
+        if decision == Decision::Stop {
+            self.fail_as(error, decision, now);
             return false;
         }
         self.opened_at = None;
@@ -582,6 +582,12 @@ impl Machine {
     }
 
     fn fail(&mut self, error: Error, now: Instant) {
+        let decision = self.config.retry_policy.decide(&error);
+        self.fail_as(error, decision, now);
+    }
+
+    /// [`Machine::fail`] once the retry policy has decided: it is asked once per failure.
+    fn fail_as(&mut self, error: Error, decision: Decision, now: Instant) {
         let healthy = self
             .opened_at
             .is_some_and(|t| now.saturating_duration_since(t) >= self.config.backoff.reset_after);
@@ -590,7 +596,7 @@ impl Machine {
             self.attempt = 0;
             self.failing_since = None;
         }
-        if self.config.retry_policy.decide(&error) == Decision::Stop {
+        if decision == Decision::Stop {
             // The error is reported either way, as the browser's EventSource fires `error`
             // when a 204 closes it; the reason says the server asked.
             self.outputs.push_back(Output::Error(error.clone()));
