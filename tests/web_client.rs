@@ -1068,13 +1068,14 @@ async fn a_retry_policy_may_read_the_stream_and_close_it() {
     let r = read.clone();
     let policy = typed_eventsource::RetryPolicy::new(move |_, default| {
         if let Some(src) = s.borrow().as_ref() {
-            r.borrow_mut().push((src.state(), src.last_event_id()));
+            r.borrow_mut()
+                .push((src.state(), src.last_event_id(), src.reconnection_time()));
             src.close();
         }
         default
     });
     let source = recording(
-        &support::sse_url(&key, "count=1&end=close"),
+        &support::sse_url(&key, "count=1&retry=700&end=close"),
         Transport::Fetch,
         &["message"],
         &seen,
@@ -1085,7 +1086,10 @@ async fn a_retry_policy_may_read_the_stream_and_close_it() {
     *slot.borrow_mut() = Some(source);
     until("closed", 5000, &seen, |s| closed(s).is_some()).await;
     assert_eq!(closed(&seen.borrow()), Some(CloseReason::UserClosed));
-    assert_eq!(*read.borrow(), [(State::Open, "1".to_owned())]);
+    assert_eq!(
+        *read.borrow(),
+        [(State::Open, "1".to_owned(), Duration::from_millis(700))]
+    );
     assert_eq!(
         support::log(&key).await["requests"],
         1,

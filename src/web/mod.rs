@@ -539,9 +539,10 @@ impl EventSource {
 
     /// The reconnection time: the server's last `retry:` as it sent it, else the back-off's
     /// initial delay. What the proposal's `reconnectionTime` reports, for an app that
-    /// reconnects a [`EventSource::from_readable_stream`] stream itself.
+    /// reconnects a [`EventSource::from_readable_stream`] stream itself. Inside a
+    /// [`RetryPolicy`], as of before the failure being decided.
     pub fn reconnection_time(&self) -> Duration {
-        self.shared.core.borrow().machine.reconnection_time()
+        self.shared.reconnection_time()
     }
 
     /// Discards what the parser holds of an event not yet complete, as a broken connection

@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 
 use wasm_bindgen::JsCast;
 use web_time::Instant;
@@ -74,10 +75,11 @@ pub(crate) struct Shared {
     pub(crate) handlers: Handlers,
     pumping: Cell<bool>,
     deferred: RefCell<VecDeque<Deferred>>,
-    /// The state and the last event ID as of the last input: what the stream reports while
-    /// the machine is busy deciding (to a retry policy that reads them).
+    /// The state, the last event ID and the reconnection time as of the last input: what the
+    /// stream reports while the machine is busy deciding (to a retry policy that reads them).
     state: RefCell<State>,
     last_event_id: RefCell<String>,
+    reconnection_time: Cell<Duration>,
     /// The origin of the last response's final URL (after redirects).
     pub(crate) origin: RefCell<String>,
 }
@@ -91,6 +93,7 @@ impl Shared {
             me: me.clone(),
             state: RefCell::new(machine.state().clone()),
             last_event_id: RefCell::new(machine.last_event_id().to_owned()),
+            reconnection_time: Cell::new(machine.reconnection_time()),
             core: RefCell::new(Core {
                 machine,
                 connection: None,
@@ -112,6 +115,14 @@ impl Shared {
         match self.core.try_borrow() {
             Ok(core) => core.machine.state().clone(),
             Err(_) => self.state.borrow().clone(),
+        }
+    }
+
+    /// The reconnection time; while the machine is deciding, as of before the input.
+    pub(crate) fn reconnection_time(&self) -> Duration {
+        match self.core.try_borrow() {
+            Ok(core) => core.machine.reconnection_time(),
+            Err(_) => self.reconnection_time.get(),
         }
     }
 
@@ -160,6 +171,7 @@ impl Shared {
             if !unread && *self.last_event_id.borrow() != id {
                 *self.last_event_id.borrow_mut() = id.to_owned();
             }
+            self.reconnection_time.set(core.machine.reconnection_time());
             f(&mut core, Instant::now())
         };
         loop {
