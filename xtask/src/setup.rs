@@ -54,6 +54,18 @@ pub fn ensure_all() -> Result<Tools> {
             })?;
         }
 
+        // The standard library's source, which the npm package's build compiles for size
+        // (`pkg::std_flags`). Without it that build falls back to the prebuilt library, so a
+        // failed download is a warning, not an error.
+        if !crate::pkg::has_rust_src() {
+            let r = install("the rust-src component", &|| {
+                run(command("rustup").args(["component", "add", "rust-src"]))
+            });
+            if let Err(e) = r {
+                eprintln!("    warning: no rust-src ({e}); the npm package is built larger");
+            }
+        }
+
         let version = pinned_wasm_bindgen()?;
         // Each binary prints its own name and version: `wasm-bindgen-test-runner 0.2.130`.
         let have = |bin: &str| {
