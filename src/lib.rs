@@ -105,3 +105,8 @@ pub use crate::core::error::{CloseReason, Error};
 pub use crate::core::machine::{Decision, PauseReason, RetryPolicy, State};
 pub use crate::core::parser::Event;
 pub use crate::web::{Builder, Credentials, EventSource, Transport};
+
+/// The README's Rust examples, compiled by `cargo test --doc` as they are written.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

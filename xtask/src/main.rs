@@ -3,8 +3,9 @@
 //! - `setup`: installs what is missing (wasm target, wasm-bindgen CLI at the pinned version,
 //!   Chromium and ChromeDriver, the npm tools) and nothing else; a second run installs nothing.
 //! - `demo [--port N]`: builds the wasm package and serves the live demo.
-//! - `test`: formatting, clippy (host and wasm32), docs, native tests, browser tests against the
-//!   real server, and the demo checked in headless Chromium.
+//! - `test`: formatting, clippy (host and wasm32), docs, native tests (with the README's
+//!   examples and the crate as it would be published), browser tests against the real server,
+//!   and the demo checked in headless Chromium.
 //! - `pkg`: the npm package (wasm-pack, web and bundler targets) and its gzipped size.
 //! - `bench [--smoke]`: the benchmarks, written to BENCHMARKS.md (the smoke run only checks
 //!   that they work).
@@ -13,6 +14,7 @@
 mod bench;
 mod cmd;
 mod pkg;
+mod publish;
 mod setup;
 mod tasks;
 

@@ -81,6 +81,10 @@ pub fn test(args: &[String]) -> Result {
             ]))?;
             run(cargo().args(["test", "--all-features", "--doc", "-p", "typed-eventsource"]))
         })?;
+        step(
+            "the crate as published (cargo package, cargo publish --dry-run)",
+            || crate::publish::check(),
+        )?;
         crate::bench::bench(&["--smoke".to_owned()])?;
         crate::bench::fuzz_for(20)?;
     }
