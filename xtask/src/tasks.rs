@@ -83,7 +83,7 @@ pub fn test(args: &[String]) -> Result {
         })?;
         step(
             "the crate as published (cargo package, cargo publish --dry-run)",
-            || crate::publish::check(),
+            crate::publish::check,
         )?;
         crate::bench::bench(&["--smoke".to_owned()])?;
         crate::bench::fuzz_for(20)?;
