@@ -6,7 +6,7 @@
 //! - `test`: formatting, clippy (host and wasm32), docs, native tests (with the README's
 //!   examples and the crate as it would be published), browser tests against the real server,
 //!   and the demo checked in headless Chromium.
-//! - `pkg`: the npm package (wasm-pack, web and bundler targets) and its gzipped size.
+//! - `pkg`: the npm package (wasm-pack for the web, with its entry point) and its gzipped size.
 //! - `bench [--smoke]`: the benchmarks, written to BENCHMARKS.md (the smoke run only checks
 //!   that they work).
 //! - `fuzz [SECONDS]`: the parser's fuzz target.

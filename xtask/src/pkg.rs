@@ -1,5 +1,5 @@
-//! `cargo xtask pkg`: the npm package, built by wasm-pack for `--target web` and
-//! `--target bundler` with the current wasm-opt, and its size.
+//! `cargo xtask pkg`: the npm package, built by wasm-pack (`--target web`) with the current
+//! wasm-opt and completed with its entry point (`npm/`), and its size.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,9 @@ use serde_json::Value;
 use crate::cmd::{self, command, output, run, step, Result};
 use crate::tasks::WASM;
 
-const TARGETS: [&str; 2] = ["web", "bundler"];
+/// One package for every setup: wasm-pack's `web` output loads its wasm through
+/// `new URL(..., import.meta.url)`, which bundlers and plain pages both understand.
+const TARGETS: [&str; 1] = ["web"];
 const SIZE_BEGIN: &str = "<!-- size:begin (written by `cargo xtask pkg`) -->";
 const SIZE_END: &str = "<!-- size:end -->";
 
@@ -66,6 +68,10 @@ pub fn build() -> Result<u64> {
                 pack(false)?;
             }
             type_reexports(&out)?;
+            for f in ["index.js", "index.d.ts"] {
+                std::fs::copy(cmd::root().join("npm").join(f), out.join(f))
+                    .map_err(|e| format!("npm/{f}: {e}"))?;
+            }
             complete_manifest(&out)
         })?;
     }
@@ -112,13 +118,13 @@ pub fn pkg() -> Result {
     let raw = std::fs::metadata(dir("web").join("typed_eventsource_bg.wasm"))
         .map_err(|e| e.to_string())?
         .len();
-    // The JavaScript a page loads with it (wasm-bindgen's glue, the class and its option
-    // reader), as a page pays it: bundled and minified by esbuild, then gzipped.
+    // The JavaScript a page loads with it (the entry point, wasm-bindgen's glue, the class and
+    // its option reader), as a page pays it: bundled and minified by esbuild, then gzipped.
     let min = cmd::root().join("target/pkg/typed_eventsource.min.js");
     run(command(crate::tasks::path(
         &cmd::root().join("node_modules/.bin/esbuild"),
     )?)
-    .arg(dir("web").join("typed_eventsource.js"))
+    .arg(dir("web").join("index.js"))
     .args([
         "--bundle",
         "--minify",
@@ -132,7 +138,7 @@ pub fn pkg() -> Result {
     let kb = |n: u64| n as f64 / 1000.0;
     let table = format!(
         "| npm package wasm (features `js` and `talc`, wasm-opt -Oz) | {:.1} KB | {:.1} KB |\n\
-         | npm package JavaScript (wasm-bindgen's glue, `typed_eventsource.js` and `options.js`; esbuild --bundle --minify) | {:.1} KB | {:.1} KB |\n\
+         | npm package JavaScript (its entry point, wasm-bindgen's glue, `typed_eventsource.js` and `options.js`; esbuild --bundle --minify) | {:.1} KB | {:.1} KB |\n\
          | **what a page pays** | {:.1} KB | **{:.1} KB** |\n",
         kb(raw),
         kb(gz),
@@ -191,9 +197,32 @@ fn complete_manifest(out: &Path) -> Result {
             "typescript"
         ]),
     );
+    // The entry point initialises the module (`npm/index.js`); the wasm file is a subpath too,
+    // for a build that copies it.
+    obj.insert("main".into(), "index.js".into());
+    obj.insert("types".into(), "index.d.ts".into());
+    obj.insert(
+        "exports".into(),
+        serde_json::json!({
+            ".": { "types": "./index.d.ts", "default": "./index.js" },
+            "./typed_eventsource_bg.wasm": "./typed_eventsource_bg.wasm",
+            "./package.json": "./package.json"
+        }),
+    );
+    // The entry point runs the initialisation, and the snippets are the class.
+    obj.insert(
+        "sideEffects".into(),
+        serde_json::json!(["./index.js", "./snippets/*"]),
+    );
     let files = obj.entry("files").or_insert_with(|| serde_json::json!([]));
     if let Some(list) = files.as_array_mut() {
-        for f in ["README.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+        for f in [
+            "index.js",
+            "index.d.ts",
+            "README.md",
+            "LICENSE-MIT",
+            "LICENSE-APACHE",
+        ] {
             if !list.iter().any(|v| v == f) {
                 list.push(f.into());
             }

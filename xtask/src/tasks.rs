@@ -183,18 +183,10 @@ fn browser(tools: &Tools) -> Result {
 fn e2e(tools: &Tools) -> Result {
     crate::pkg::build()?;
     let root = cmd::root();
-    step("TypeScript declarations (tsc --noEmit)", || {
-        run(command(path(&root.join("node_modules/.bin/tsc"))?).args(["-p", "tests/ts"]))
-    })?;
-    step("Vite app on the bundler package (vite build)", || {
-        run(command(path(&root.join("node_modules/.bin/vite"))?).args([
-            "build",
-            "--config",
-            "tests/vite-app/vite.config.mjs",
-            "--logLevel",
-            "warn",
-        ]))
-    })?;
+    let npm_apps = step(
+        "the npm package installed in apps (npm pack; Vite, webpack, esbuild, no bundler, tsc)",
+        npm_apps,
+    )?;
     let examples = step("Yew and Leptos example apps (wasm)", build_examples)?;
     build_server()?;
     let www = root.join("www");
@@ -213,9 +205,9 @@ fn e2e(tools: &Tools) -> Result {
             path(&crate::pkg::dir("web"))?,
         ],
     )?;
-    let vite = Server::start(
+    let npm_apps = Server::start(
         &server_binary(),
-        &["--port", "0", "--www", path(&root.join("target/vite-app"))?],
+        &["--port", "0", "--www", path(&npm_apps)?],
     )?;
     run(command("node")
         .args([
@@ -225,10 +217,66 @@ fn e2e(tools: &Tools) -> Result {
             "tests/e2e/",
         ])
         .env("DEMO_URL", &demo.url)
-        .env("VITE_URL", &vite.url)
+        .env("NPM_APPS_URL", &npm_apps.url)
         .env("EXAMPLES_URL", &apps.url)
         .env("SCREENSHOT", root.join("target/screenshots/demo.png"))
         .env("CHROMIUM", &tools.chromium))
+}
+
+/// Packs the npm package as it would be published, installs the tarball into a copy of
+/// `tests/npm-apps` as a user installs it, type-checks the app against the installed
+/// declarations and builds it four ways: by Vite and by webpack 5 with their defaults, by
+/// esbuild (the wasm copied beside the bundle, as the README says), and for a page without a
+/// bundler (types stripped, the package found through an import map). Returns the folder to
+/// serve.
+fn npm_apps() -> Result<PathBuf> {
+    let root = cmd::root();
+    let bin = |tool: &str| root.join("node_modules/.bin").join(tool);
+    let packed = root.join("target/npm");
+    let dir = root.join("target/npm-apps");
+    for d in [&packed, &dir] {
+        if d.exists() {
+            std::fs::remove_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        }
+        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    let name = cmd::output(
+        command("npm")
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(&packed)
+            .current_dir(crate::pkg::dir("web")),
+    )
+    .ok_or("npm pack failed")?;
+    let tarball = packed.join(name.trim());
+    run(command("cp").args(["-r", "tests/npm-apps/."]).arg(&dir))?;
+    run(command("npm")
+        .args(["install", "--no-audit", "--no-fund", "--no-package-lock"])
+        .arg(&tarball)
+        .current_dir(&dir))?;
+    run(command(path(&bin("tsc"))?)
+        .arg("-p")
+        .arg(dir.join("tsconfig.json")))?;
+    run(command(path(&bin("vite"))?)
+        .args(["build", "--logLevel", "warn", "--config"])
+        .arg(dir.join("vite/vite.config.mjs")))?;
+    let esbuild = |args: &[&str], out: &str| {
+        run(command(path(&bin("esbuild"))?)
+            .arg(dir.join("app.ts"))
+            .args(["--format=esm", "--log-level=warning"])
+            .args(args)
+            .arg(format!("--outfile={}", dir.join(out).display())))
+    };
+    esbuild(&["--bundle"], "esbuild/dist/app.js")?;
+    let wasm = "typed_eventsource_bg.wasm";
+    std::fs::copy(
+        dir.join("node_modules/typed-eventsource").join(wasm),
+        dir.join("esbuild/dist").join(wasm),
+    )
+    .map_err(|e| format!("{wasm}: {e}"))?;
+    // Types stripped, not bundled: for the page without a bundler, and webpack's entry.
+    esbuild(&[], "app.js")?;
+    run(command("node").arg(dir.join("webpack/build.mjs")))?;
+    Ok(dir)
 }
 
 /// The example apps, each built for wasm, bound by wasm-bindgen and optimized into

@@ -1,3 +1,6 @@
+// One small app, built from the installed npm package in each setup a user has (Vite,
+// esbuild, a page without a bundler) and type-checked against its declarations: the stream
+// named by `?sse=` is listed as its typed events arrive.
 import { TypedEventSource } from "typed-eventsource";
 
 interface Price { seq: number; type: "price"; text: string }

@@ -1,5 +1,5 @@
-// Type-checked by `tsc --noEmit` in `cargo xtask test`: code written for EventSource keeps
-// compiling, and the event map types `on`. Each @ts-expect-error must be an error, so a
+// Type-checked by `tsc --noEmit` in `cargo xtask test`, against the installed package: code
+// written for EventSource keeps compiling, and the event map types `on`. Each @ts-expect-error must be an error, so a
 // declaration that turned to `any` fails the check.
 import { TypedEventSource, TypedEventSourceError, type ConnectionState } from "typed-eventsource";
 
