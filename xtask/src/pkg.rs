@@ -68,7 +68,7 @@ pub fn build() -> Result<u64> {
                 pack(false)?;
             }
             type_reexports(&out)?;
-            for f in ["index.js", "index.d.ts"] {
+            for f in ["index.js", "index.d.ts", "react.js", "react.d.ts"] {
                 std::fs::copy(cmd::root().join("npm").join(f), out.join(f))
                     .map_err(|e| format!("npm/{f}: {e}"))?;
             }
@@ -197,17 +197,28 @@ fn complete_manifest(out: &Path) -> Result {
             "typescript"
         ]),
     );
-    // The entry point initialises the module (`npm/index.js`); the wasm file is a subpath too,
-    // for a build that copies it.
+    // The entry point initialises the module (`npm/index.js`); the React hook
+    // (`npm/react.js`) is a subpath, and so is the wasm file, for a build that copies it.
     obj.insert("main".into(), "index.js".into());
     obj.insert("types".into(), "index.d.ts".into());
     obj.insert(
         "exports".into(),
         serde_json::json!({
             ".": { "types": "./index.d.ts", "default": "./index.js" },
+            "./react": { "types": "./react.d.ts", "default": "./react.js" },
             "./typed_eventsource_bg.wasm": "./typed_eventsource_bg.wasm",
             "./package.json": "./package.json"
         }),
+    );
+    // React is the hook's, and the app's own: never bundled in the package, and needed only
+    // by an app that imports `typed-eventsource/react`.
+    obj.insert(
+        "peerDependencies".into(),
+        serde_json::json!({ "react": "^18.0.0 || ^19.0.0" }),
+    );
+    obj.insert(
+        "peerDependenciesMeta".into(),
+        serde_json::json!({ "react": { "optional": true } }),
     );
     // The entry point runs the initialisation, and the snippets are the class.
     obj.insert(
@@ -219,6 +230,8 @@ fn complete_manifest(out: &Path) -> Result {
         for f in [
             "index.js",
             "index.d.ts",
+            "react.js",
+            "react.d.ts",
             "README.md",
             "LICENSE-MIT",
             "LICENSE-APACHE",

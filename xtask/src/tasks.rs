@@ -184,7 +184,7 @@ fn e2e(tools: &Tools) -> Result {
     crate::pkg::build()?;
     let root = cmd::root();
     let npm_apps = step(
-        "the npm package installed in apps (npm pack; Vite, webpack, esbuild, no bundler, tsc)",
+        "the npm package installed in apps (npm pack; Vite, webpack, esbuild, no bundler, React, tsc)",
         npm_apps,
     )?;
     let examples = step("Yew and Leptos example apps (wasm)", build_examples)?;
@@ -227,8 +227,8 @@ fn e2e(tools: &Tools) -> Result {
 /// `tests/npm-apps` as a user installs it, type-checks the app against the installed
 /// declarations and builds it four ways: by Vite and by webpack 5 with their defaults, by
 /// esbuild (the wasm copied beside the bundle, as the README says), and for a page without a
-/// bundler (types stripped, the package found through an import map). Returns the folder to
-/// serve.
+/// bundler (types stripped, the package found through an import map); and builds the React app
+/// on `typed-eventsource/react` with Vite. Returns the folder to serve.
 fn npm_apps() -> Result<PathBuf> {
     let root = cmd::root();
     let bin = |tool: &str| root.join("node_modules/.bin").join(tool);
@@ -259,6 +259,10 @@ fn npm_apps() -> Result<PathBuf> {
     run(command(path(&bin("vite"))?)
         .args(["build", "--logLevel", "warn", "--config"])
         .arg(dir.join("vite/vite.config.mjs")))?;
+    // The React app on `typed-eventsource/react`, by Vite too.
+    run(command(path(&bin("vite"))?)
+        .args(["build", "--logLevel", "warn", "--config"])
+        .arg(dir.join("react/vite.config.mjs")))?;
     let esbuild = |args: &[&str], out: &str| {
         run(command(path(&bin("esbuild"))?)
             .arg(dir.join("app.ts"))
