@@ -253,6 +253,7 @@ fn npm_apps() -> Result<PathBuf> {
         .args(["install", "--no-audit", "--no-fund", "--no-package-lock"])
         .arg(&tarball)
         .current_dir(&dir))?;
+    readme_examples(&dir.join("readme"))?;
     run(command(path(&bin("tsc"))?)
         .arg("-p")
         .arg(dir.join("tsconfig.json")))?;
@@ -283,6 +284,51 @@ fn npm_apps() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Writes the README's TypeScript examples (its `ts` and `tsx` blocks) into `dir`, one module
+/// each, for tsc to check as they are written against the installed package (with
+/// `readme/env.d.ts`, what they take from the app around them).
+fn readme_examples(dir: &std::path::Path) -> Result {
+    let readme = std::fs::read_to_string(cmd::root().join("README.md"))
+        .map_err(|e| format!("README.md: {e}"))?;
+    let blocks = code_blocks(&readme, &["ts", "tsx"]);
+    if blocks.len() < 3 {
+        return Err(format!(
+            "README.md: {} TypeScript examples found, expected at least 3",
+            blocks.len()
+        ));
+    }
+    for (i, (lang, code)) in blocks.iter().enumerate() {
+        // Each a module (top-level await, no names shared between examples).
+        let file = dir.join(format!("example-{}.{lang}", i + 1));
+        std::fs::write(&file, format!("{code}export {{}};\n"))
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    eprintln!("    {} TypeScript examples from README.md", blocks.len());
+    Ok(())
+}
+
+/// The fenced code blocks of a Markdown text in one of `langs`, with their language.
+fn code_blocks<'a>(text: &'a str, langs: &[&'a str]) -> Vec<(&'a str, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(&str, String)> = None;
+    for line in text.lines() {
+        match (&mut open, line.strip_prefix("```")) {
+            (Some(_), Some("")) => blocks.extend(open.take()),
+            (Some((_, code)), _) => {
+                code.push_str(line);
+                code.push('\n');
+            }
+            (None, Some(info)) => {
+                if let Some(lang) = langs.iter().find(|l| **l == info.trim()) {
+                    open = Some((lang, String::new()));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
 /// The example apps, each built for wasm, bound by wasm-bindgen and optimized into
 /// `target/examples-www/<name>/` beside its `index.html`.
 fn build_examples() -> Result<PathBuf> {
@@ -302,4 +348,22 @@ fn build_examples() -> Result<PathBuf> {
             .map_err(|e| format!("{name}/index.html: {e}"))?;
     }
     Ok(www)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code_blocks;
+
+    #[test]
+    fn code_blocks_takes_the_languages_asked_for() {
+        let md =
+            "text\n```ts\nconst a = 1;\n```\n```sh\nls\n```\n```tsx\n<p/>\n```\n```diff\n-x\n```\n";
+        assert_eq!(
+            code_blocks(md, &["ts", "tsx"]),
+            vec![
+                ("ts", "const a = 1;\n".to_owned()),
+                ("tsx", "<p/>\n".to_owned())
+            ]
+        );
+    }
 }
