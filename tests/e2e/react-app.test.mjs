@@ -1,7 +1,8 @@
 // `typed-eventsource/react` from the installed package (target/npm-apps, see npm-apps.test.mjs):
-// the React app under StrictMode in headless Chromium opens one connection however often it
-// renders, keeps the latest value, closes and reopens, and closes on unmount (the server
-// counts the connections); rendered on the server, the hook loads nothing.
+// the React example (examples/react-ticker) under StrictMode in headless Chromium opens one
+// connection however often it renders, keeps the latest value, closes and reopens, reconnects
+// once on a new URL, and closes on unmount (the server counts the connections); rendered on the
+// server, the hook loads nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -53,13 +54,26 @@ test("the React hook: one connection under StrictMode and re-renders, close, reo
     assert.equal(l.records[1].resumed_after, 6, "the reopened stream resumes after the last event");
 
     assert.equal(await page.textContent("#error"), "", "closing is not an error");
+
+    // A new URL: the old stream ends, the new one is opened once, and its values replace the old.
+    const gone = async (k) => {
+      const l = await until(`the server to see the client of ${k} go`, async () => {
+        const l = await log(k);
+        return l.open === 0 && l;
+      });
+      assert.equal(l.records.at(-1).end, "client_closed");
+      return l;
+    };
+    await page.click("#switch");
+    await gone(key);
+    const switched = `switched-${key}`;
+    await page.waitForFunction(() => document.querySelector("#price")?.textContent === "6: event 6", null, { timeout: 15_000 });
+    assert.equal((await log(switched)).requests, 1, "one connection to the new URL");
+    assert.equal((await log(key)).requests, 2, "none more to the old one");
+
     await page.click("#unmount");
-    l = await until("the server to see the client go", async () => {
-      const l = await log(key);
-      return l.open === 0 && l;
-    });
-    assert.equal(l.records.at(-1).end, "client_closed");
-    assert.equal(l.requests, 2, "unmounting opens nothing");
+    l = await gone(switched);
+    assert.equal(l.requests, 1, "unmounting opens nothing");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

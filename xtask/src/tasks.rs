@@ -227,8 +227,9 @@ fn e2e(tools: &Tools) -> Result {
 /// `tests/npm-apps` as a user installs it, type-checks the app against the installed
 /// declarations and builds it four ways: by Vite and by webpack 5 with their defaults, by
 /// esbuild (the wasm copied beside the bundle, as the README says), and for a page without a
-/// bundler (types stripped, the package found through an import map); and builds the React app
-/// on `typed-eventsource/react` with Vite. Returns the folder to serve.
+/// bundler (types stripped, the package found through an import map); and builds the React
+/// example (`examples/react-ticker`) on `typed-eventsource/react` with Vite. Returns the folder
+/// to serve.
 fn npm_apps() -> Result<PathBuf> {
     let root = cmd::root();
     let bin = |tool: &str| root.join("node_modules/.bin").join(tool);
@@ -249,6 +250,9 @@ fn npm_apps() -> Result<PathBuf> {
     .ok_or("npm pack failed")?;
     let tarball = packed.join(name.trim());
     run(command("cp").args(["-r", "tests/npm-apps/."]).arg(&dir))?;
+    run(command("cp")
+        .args(["-r", "examples/react-ticker"])
+        .arg(dir.join("react")))?;
     run(command("npm")
         .args(["install", "--no-audit", "--no-fund", "--no-package-lock"])
         .arg(&tarball)
@@ -260,10 +264,12 @@ fn npm_apps() -> Result<PathBuf> {
     run(command(path(&bin("vite"))?)
         .args(["build", "--logLevel", "warn", "--config"])
         .arg(dir.join("vite/vite.config.mjs")))?;
-    // The React app on `typed-eventsource/react`, by Vite too.
+    // The React example on `typed-eventsource/react`, by Vite too, with React's development
+    // build (where StrictMode mounts twice).
     run(command(path(&bin("vite"))?)
         .args(["build", "--logLevel", "warn", "--config"])
-        .arg(dir.join("react/vite.config.mjs")))?;
+        .arg(dir.join("react/vite.config.mjs"))
+        .env("NODE_ENV", "development"))?;
     let esbuild = |args: &[&str], out: &str| {
         run(command(path(&bin("esbuild"))?)
             .arg(dir.join("app.ts"))

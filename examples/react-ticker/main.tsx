@@ -1,0 +1,50 @@
+// A live ticker on `typed-eventsource/react`: the latest price from the demo server's stream
+// (or the stream named by `?sse=`), the connection state, and buttons that re-render, close,
+// reopen, switch to another stream (a new URL: the hook reconnects once) and unmount the
+// ticker (closing its stream). Every event re-renders the ticker with options written inline,
+// a new object each time, and the stream stays the same.
+import { StrictMode, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { useEventSource } from "typed-eventsource/react";
+
+interface Price { seq: number; type: "price"; text: string }
+
+const sse = new URLSearchParams(location.search).get("sse") ?? "/sse?scenario=react-ticker&event=price";
+
+function Ticker({ url }: { url: string }) {
+  const { data, state, error, close, reopen } = useEventSource<{ price: Price }>(url, {
+    transport: "fetch",
+    events: ["price"],
+    backoff: { initialDelay: 100 },
+    retry: (_error, retry) => retry,
+  });
+  return (
+    <div>
+      <p>State: <span id="state">{state.state}</span></p>
+      <p>Price: <span id="price">{data.price ? `${data.price.seq}: ${data.price.text}` : ""}</span></p>
+      <p>Error: <span id="error">{error ? error.message : ""}</span></p>
+      <button id="close" onClick={close}>close</button>
+      <button id="reopen" onClick={reopen}>reopen</button>
+    </div>
+  );
+}
+
+function App() {
+  const [mounted, setMounted] = useState(true);
+  const [renders, setRenders] = useState(0);
+  const [url, setUrl] = useState(sse);
+  return (
+    <div>
+      <button id="rerender" onClick={() => setRenders((n) => n + 1)}>re-render ({renders})</button>
+      <button id="switch" onClick={() => setUrl(sse.replace("scenario=", "scenario=switched-"))}>switch stream</button>
+      <button id="unmount" onClick={() => setMounted(false)}>unmount</button>
+      {mounted ? <Ticker url={url} /> : null}
+    </div>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
