@@ -8,7 +8,7 @@
 
 // The names the options take, and those of `options.backoff`.
 const KNOWN = ["transport", "withCredentials", "credentials", "headers", "method", "body", "backoff", "retry",
-  "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden"];
+  "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden", "signal"];
 const BACKOFF = ["initialDelay", "factor", "maxDelay", "jitter", "maxAttempts", "maxElapsed", "resetAfter", "retryFloor",
   "serverMax"];
 
@@ -81,6 +81,8 @@ export function check(options) {
       : k === "maxAttempts" ? b.whole(k) : b.number(k)]));
   }
   if (o.retry !== undefined && typeof o.retry !== "function") throw new TypeError("option `retry` must be a function");
+  // Read by the class itself (typed_eventsource.js): aborting it closes the source.
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError("option `signal` must be an AbortSignal");
   return {
     ...backoff, fetch: r.oneOf("transport", ["eventsource", "fetch"]) === "fetch", credentials,
     headers: headers === undefined || typeof headers === "function" ? [] : pairs(headers),

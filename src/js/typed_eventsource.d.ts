@@ -110,6 +110,8 @@ export interface TypedEventSourceInit {
   maxEventSize?: number;
   /** Disconnect while the page is hidden. Default false. */
   pauseWhenHidden?: boolean;
+  /** Aborting it closes the source, as it cancels a `fetch` (an aborted one: closed at once). */
+  signal?: AbortSignal;
 }
 
 /** A listener as `addEventListener` takes it; a function is called with `this` the source. */
@@ -193,6 +195,16 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   on<K extends keyof Events & string>(type: K, handler: (data: Events[K], event: MessageEvent<string>) => void): void;
   /** Removes a handler added with `on`. */
   off<K extends keyof Events & string>(type: K, handler: (data: Events[K], event: MessageEvent<string>) => void): void;
+  /**
+   * The events of `type`, their data parsed as JSON, one step at a time:
+   * `for await (const price of source.events("price"))`. Events that arrive between steps
+   * wait. It ends when the source closes, after the events that came before; if the source gave
+   * up on a failure, the step throws that `TypedEventSourceError`. Leaving the loop closes the
+   * source; `close()` ends it at once.
+   */
+  events<K extends keyof Events & string>(type: K): AsyncIterableIterator<Events[K]>;
+  /** `for await (const data of source)`: the `message` events, as `events("message")`. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Events extends { message: infer M } ? M : unknown>;
   /** Closes the stream for good. */
   close(): void;
   /** Opens a closed stream again, resuming after `lastEventId`. */

@@ -63,6 +63,8 @@ export class TypedEventSource extends EventTarget {
   #idAt = 0;
   #idEnd = 0;
   /** Counts close() calls: a batch stops once its close has come. */ #closes = 0;
+  /** What the iterators of events() watch: each state, and close(). @type {Set<(state: any) => void>} */
+  #watchers = new Set();
 
   /**
    * @param {string | URL} url
@@ -78,6 +80,11 @@ export class TypedEventSource extends EventTarget {
     readableArg = undefined;
     this.#stream = openStream((kind, value, errors) => me.deref()?.#receive(kind, value, errors), `${url}`, options, readable);
     live.add(this);
+    // `signal` (checked by options.js): aborting it closes the source, as it cancels a fetch.
+    /** @type {AbortSignal | undefined} */
+    const signal = /** @type {any} */ (options)?.signal;
+    if (signal?.aborted) this.close();
+    else signal?.addEventListener("abort", () => me.deref()?.close(), { once: true });
   }
 
   /**
@@ -155,7 +162,85 @@ export class TypedEventSource extends EventTarget {
     if (list && i >= 0) list.splice(i, 1);
   }
 
+  /**
+   * The events of `type`, their data parsed with JSON.parse, as an async iterator:
+   * `for await (const price of source.events("price"))`. Events that arrive between two steps
+   * wait for the next. It ends when the source closes, after the events that came before; when
+   * the source gave up on a failure, that error is thrown. Leaving the loop (`break`, `return`,
+   * an exception) closes the source; close() ends it at once.
+   * @param {string} [type]
+   */
+  events(type = "message") {
+    /** @type {unknown[]} */
+    const queue = [];
+    let head = 0;
+    /** @type {(() => void) | null} */
+    let wake = null;
+    let ended = false;
+    /** @type {unknown} */
+    let failure = null;
+    const handler = (/** @type {unknown} */ value) => {
+      queue.push(value);
+      wake?.();
+    };
+    const watch = (/** @type {any} */ state) => {
+      if (state === null) {
+        // close(): nothing more, not even what waits.
+        queue.length = head = 0;
+      } else if (state.state !== "closed") {
+        return;
+      } else if (state.reason?.kind === "failed") {
+        failure = state.reason.error;
+      }
+      ended = true;
+      wake?.();
+    };
+    const stop = () => {
+      ended = true;
+      this.off(type, handler);
+      this.#watchers.delete(watch);
+    };
+    this.on(type, handler);
+    this.#watchers.add(watch);
+    if (this.#ready === CLOSED) watch(null);
+    const source = this;
+    return {
+      async next() {
+        for (;;) {
+          if (head < queue.length) {
+            const value = queue[head++];
+            if (head === queue.length) queue.length = head = 0;
+            return { value, done: false };
+          }
+          if (ended) {
+            stop();
+            const f = failure;
+            failure = null;
+            if (f) throw f;
+            return { value: undefined, done: true };
+          }
+          await new Promise((resolve) => (wake = () => resolve(undefined)));
+          wake = null;
+        }
+      },
+      async return() {
+        stop();
+        source.close();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** `for await (const data of source)`: the `message` events, as events("message"). */
+  [Symbol.asyncIterator]() {
+    return this.events("message");
+  }
+
   close() {
+    for (const watch of this.#watchers) watch(null);
     this.#closes++;
     this.#ready = CLOSED;
     live.delete(this);
@@ -217,6 +302,7 @@ export class TypedEventSource extends EventTarget {
     if (ready === CLOSED) live.delete(this);
     else live.add(this);
     if (errors) this.#errors(errors);
+    for (const watch of this.#watchers) watch(value);
     if (ready === OPEN && was !== OPEN) this.dispatchEvent(new Event("open"));
     try {
       this.#attributes.statechange?.call(this, value);

@@ -711,3 +711,70 @@ test("fromReadableStream refuses what it cannot read, with a TypeError", async (
   assert.match(got.headers, /^TypeError: .*`headers`: a stream the app reads sends no request/);
   assert.equal(got.fine, "no error");
 });
+
+test("events() and for await: typed events one step at a time, ending with the source or throwing its failure; leaving the loop or aborting `signal` closes it", { timeout: 30_000 }, async () => {
+  const key = `iterate-${Date.now()}`;
+  const r = await page.evaluate(async (key) => {
+    const out = {};
+    // The server ends the stream after event 3 for good (a resumption past it gets 204).
+    const a = new window.TES(`/sse?scenario=${key}-end&event=price&count=3&total=3&end=close`, { transport: "fetch", backoff: { initialDelay: 50 } });
+    out.ended = [];
+    for await (const p of a.events("price")) out.ended.push(p.seq);
+    out.endedState = a.readyState;
+    // Leaving the loop closes the source.
+    const b = new window.TES(`/sse?scenario=${key}-break&event=price&end=hold`, { transport: "fetch" });
+    out.broke = [];
+    for await (const p of b.events("price")) {
+      out.broke.push(p.seq);
+      if (p.seq === 2) break;
+    }
+    out.brokeState = b.readyState;
+    // A 404 stops the source, and the step throws its error.
+    const c = new window.TES(`/sse?scenario=${key}-404&status=404`, { transport: "fetch" });
+    try {
+      for await (const m of c) out.unexpected = m;
+      out.failed = "no error";
+    } catch (e) {
+      out.failed = `${e.name} ${e.kind} ${e.status}`;
+    }
+    // Aborting `signal` closes the source: the loop ends with nothing after the abort.
+    const ctrl = new AbortController();
+    const d = new window.TES(`/sse?scenario=${key}-signal&end=hold`, { signal: ctrl.signal });
+    out.signalled = [];
+    for await (const m of d) {
+      out.signalled.push(m.seq);
+      if (m.seq === 2) ctrl.abort();
+    }
+    out.signalState = d.readyState;
+    // Aborted before: closed at once, nothing requested.
+    out.aborted = new window.TES(`/sse?scenario=${key}-aborted`, { signal: AbortSignal.abort() }).readyState;
+    try {
+      new window.TES("/sse", { signal: "soon" });
+    } catch (e) {
+      out.badSignal = `${e.name}: ${e.message}`;
+    }
+    return out;
+  }, key);
+  assert.deepEqual(r.ended, [1, 2, 3]);
+  assert.equal(r.endedState, 2);
+  assert.deepEqual(r.broke, [1, 2]);
+  assert.equal(r.brokeState, 2);
+  assert.equal(r.failed, "TypedEventSourceError http-status 404");
+  assert.deepEqual(r.signalled, [1, 2]);
+  assert.equal(r.signalState, 2);
+  assert.equal(r.aborted, 2);
+  assert.equal(r.badSignal, "TypeError: option `signal` must be an AbortSignal");
+  // The server saw the client go when the loop was left and when the signal was aborted, and
+  // no request at all for the source aborted before it was made.
+  for (const k of ["break", "signal"]) {
+    let log;
+    for (let i = 0; i < 50; i += 1) {
+      log = await (await fetch(`${DEMO_URL}/log?scenario=${key}-${k}`)).json();
+      if (log.open === 0) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(log.open, 0, `${k}: ${JSON.stringify(log)}`);
+    assert.equal(log.records.at(-1).end, "client_closed");
+  }
+  assert.equal((await requests(`${key}-aborted`)).length, 0);
+});

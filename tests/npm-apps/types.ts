@@ -89,3 +89,16 @@ async function fromBody(): Promise<void> {
   TypedEventSource.fromReadableStream("/answer");
 }
 void fromBody;
+
+// Iteration is typed by the map too; `signal` takes an AbortSignal.
+export async function iterate(): Promise<number> {
+  let n = 0;
+  for await (const p of es.events("price")) n += p.price;
+  // @ts-expect-error: not a type of the map
+  es.events("weather");
+  const plain = new TypedEventSource<{ message: { seq: number } }>("/sse", { signal: new AbortController().signal });
+  for await (const m of plain) n += m.seq;
+  // @ts-expect-error: a signal is an AbortSignal
+  new TypedEventSource("/sse", { signal: "soon" });
+  return n;
+}
