@@ -176,6 +176,114 @@ fn the_end_of_the_stream_is_retried_and_reported() {
     );
 }
 
+fn one_shot() -> MachineConfig {
+    exact().one_shot(true)
+}
+
+fn closed(p: &Pair) -> &CloseReason {
+    match p.m.state() {
+        State::Closed { reason } => reason,
+        other => panic!("expected Closed, not {other:?}"),
+    }
+}
+
+#[test]
+fn a_one_shot_stream_completes_at_its_end_and_does_not_reconnect() {
+    let mut p = Pair::new(one_shot());
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_bytes(id, b"data: a\n\ndata: b\n\n", p.now);
+    p.m.handle_end(id, p.now);
+    let outs = p.outputs();
+    assert_eq!(events(&outs), ["a", "b"]);
+    assert!(
+        !outs
+            .iter()
+            .any(|o| matches!(o, Output::Error(_) | Output::Connect { .. })),
+        "a completion is no error and no reconnection: {outs:?}"
+    );
+    assert_eq!(closed(&p), &CloseReason::Completed { mid_event: false });
+    assert_eq!(p.m.poll_timeout(), None);
+}
+
+#[test]
+fn an_event_cut_short_by_the_end_is_discarded_or_dispatched_and_said_either_way() {
+    for dispatch in [false, true] {
+        let mut p = Pair::new(one_shot().dispatch_unfinished(dispatch));
+        let (id, _) = p.connect();
+        p.open(id);
+        p.m.handle_bytes(id, b"data: whole\n\nevent: token\nid: 7\ndata: half", p.now);
+        p.m.handle_end(id, p.now);
+        let outs = p.outputs();
+        let mut want = vec!["whole"];
+        if dispatch {
+            want.push("half");
+            let last = outs.iter().rev().find_map(|o| match o {
+                Output::Event(e) => Some(e),
+                _ => None,
+            });
+            assert_eq!(
+                last.map(|e| (e.event_type.as_str(), e.last_event_id.as_str())),
+                Some(("token", "7"))
+            );
+        }
+        assert_eq!(events(&outs), want, "dispatch: {dispatch}");
+        assert_eq!(closed(&p), &CloseReason::Completed { mid_event: true });
+    }
+    // A stream that ends between events did not end mid-event, however it ended its lines.
+    let mut p = Pair::new(one_shot().dispatch_unfinished(true));
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_bytes(id, b"data: a\r\n\r\n", p.now);
+    p.m.handle_end(id, p.now);
+    assert_eq!(events(&p.outputs()), ["a"]);
+    assert_eq!(closed(&p), &CloseReason::Completed { mid_event: false });
+}
+
+#[test]
+fn a_one_shot_stream_is_retried_only_once_it_can_resume() {
+    // Before any id there is nothing to resume from: a failure stops it, reported.
+    let mut p = Pair::new(one_shot());
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_bytes(id, b"data: no id\n\n", p.now);
+    p.m.handle_error(id, lost(), p.now);
+    let outs = p.outputs();
+    assert!(outs.contains(&Output::Error(lost())), "{outs:?}");
+    assert_eq!(closed(&p), &CloseReason::Failed(lost()));
+
+    // After one, it reconnects under the back-off and resumes after it.
+    let mut p = Pair::new(one_shot());
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_bytes(id, b"id: 20\ndata: x\n\n", p.now);
+    p.m.handle_error(id, lost(), p.now);
+    assert!(matches!(
+        p.m.state(),
+        State::Reconnecting { attempt: 1, .. }
+    ));
+    p.fire();
+    let (id, resume) = p.connect();
+    assert_eq!(resume.as_deref(), Some("20"));
+    p.open(id);
+    p.m.handle_end(id, p.now);
+    assert_eq!(closed(&p), &CloseReason::Completed { mid_event: false });
+
+    // An id to start from counts, and a retry policy may still retry without one.
+    let mut p = Pair::new(one_shot().last_event_id(Some("5".into())));
+    let (id, resume) = p.connect();
+    assert_eq!(resume.as_deref(), Some("5"));
+    p.m.handle_error(id, lost(), p.now);
+    assert!(matches!(p.m.state(), State::Reconnecting { .. }));
+    let mut p = Pair::new(one_shot().retry_policy(RetryPolicy::new(|_, default| {
+        assert_eq!(default, Decision::Stop, "the default without an id");
+        Decision::Retry
+    })));
+    let (id, _) = p.connect();
+    p.m.handle_error(id, lost(), p.now);
+    assert!(matches!(p.m.state(), State::Reconnecting { .. }));
+}
+
 fn lost() -> Error {
     Error::Network {
         message: "lost".into(),

@@ -1096,3 +1096,95 @@ async fn a_retry_policy_may_read_the_stream_and_close_it() {
         "the close won: no reconnection"
     );
 }
+
+/// A one-shot POST (a model's streamed answer): its end completes the stream, with no error
+/// and no reconnection; broken before any id, it stops with the failure; an event the end cut
+/// short is dispatched when asked, and the reason says the end came mid-event.
+#[wasm_bindgen_test]
+async fn a_one_shot_post_completes_at_its_end_and_is_not_resumed_without_an_id() {
+    let one_shot = |url: &str, seen: &Shared| {
+        recording(url, Transport::Fetch, &["message"], seen)
+            .method("POST")
+            .body(r#"{"q":"answer"}"#)
+            .one_shot(true)
+    };
+    let key = support::scenario("one-shot");
+    let seen = Shared::default();
+    let _answer = one_shot(&support::sse_url(&key, "count=5&end=close"), &seen)
+        .open()
+        .expect("opens");
+    until("the end of the answer", 5_000, &seen, |s| {
+        closed(s).is_some()
+    })
+    .await;
+    assert_eq!(seqs(&seen), [1, 2, 3, 4, 5]);
+    assert_eq!(
+        closed(&seen.borrow()),
+        Some(CloseReason::Completed { mid_event: false })
+    );
+    assert!(
+        seen.borrow().errors.is_empty(),
+        "{:?}",
+        seen.borrow().errors
+    );
+    let log = support::log(&key).await;
+    assert_eq!(log["requests"], 1, "{log}");
+    assert_eq!(log["records"][0]["method"], "POST", "{log}");
+
+    let key = support::scenario("one-shot-no-id");
+    let seen = Shared::default();
+    let _broken = one_shot(&support::sse_url(&key, "ids=0&count=3&end=drop"), &seen)
+        .open()
+        .expect("opens");
+    until("the failure", 5_000, &seen, |s| closed(s).is_some()).await;
+    assert_eq!(seqs(&seen), [1, 2, 3]);
+    assert!(
+        matches!(
+            closed(&seen.borrow()),
+            Some(CloseReason::Failed(Error::Network { .. }))
+        ),
+        "{:?}",
+        closed(&seen.borrow())
+    );
+    support::sleep(300).await;
+    assert_eq!(support::log(&key).await["requests"], 1, "not resumed");
+
+    // Two events, then a third without the blank line that would end it: discarded, as the
+    // standard says, or dispatched when asked; either way the reason says so.
+    for (dispatch, want) in [(false, vec![1, 2]), (true, vec![1, 2, 3])] {
+        let key = support::scenario("one-shot-cut");
+        let seen = Shared::default();
+        let url = support::sse_url(&key, "count=2&end=cut");
+        let _cut = one_shot(&url, &seen)
+            .dispatch_unfinished(dispatch)
+            .open()
+            .expect("opens");
+        until("the end of the answer", 5_000, &seen, |s| {
+            closed(s).is_some()
+        })
+        .await;
+        assert_eq!(seqs(&seen), want);
+        assert_eq!(
+            closed(&seen.borrow()),
+            Some(CloseReason::Completed { mid_event: true })
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn one_shot_needs_the_fetch_transport() {
+    let e = EventSource::builder("/sse")
+        .one_shot(true)
+        .open()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidOption {
+                option: "one_shot",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

@@ -29,6 +29,9 @@ pub enum End {
     Drop,
     /// Keep the response open and send nothing more (keep-alives still go out).
     Hold,
+    /// Send the next event without the blank line that would end it, then finish the response
+    /// cleanly: a stream that ends in the middle of an event.
+    Cut,
 }
 
 /// Line ends used on the wire.
@@ -199,9 +202,10 @@ impl Scenario {
             None | Some("close") => End::Close,
             Some("drop") => End::Drop,
             Some("hold") => End::Hold,
+            Some("cut") => End::Cut,
             Some(v) => {
                 return Err(BadRequest(format!(
-                    "bad parameter `end={v}`: expected close, drop or hold"
+                    "bad parameter `end={v}`: expected close, drop, hold or cut"
                 )))
             }
         };

@@ -139,6 +139,12 @@ impl Writer<'_> {
                 self.wait(Instant::now() + HOLD_LIMIT).await?;
                 Ok("closed")
             }
+            End::Cut => {
+                let next = self.s.event(*seq + 1);
+                let cut = next.strip_suffix(self.s.eol.as_str()).unwrap_or(&next);
+                self.send(cut.as_bytes().to_vec()).await?;
+                Ok("closed")
+            }
         }
     }
 

@@ -66,7 +66,12 @@ impl RetryPolicy {
     }
 
     pub(crate) fn decide(&self, failure: &Error) -> Decision {
-        (self.0)(failure, default_decision(failure))
+        self.decide_given(failure, default_decision(failure))
+    }
+
+    /// The user's decision, given a default other than [`default_decision`]'s.
+    pub(crate) fn decide_given(&self, failure: &Error, default: Decision) -> Decision {
+        (self.0)(failure, default)
     }
 }
 
@@ -100,6 +105,18 @@ pub struct MachineConfig {
     pub retry_policy: RetryPolicy,
     /// The id to resume from on the first connection. Default: `None`.
     pub last_event_id: Option<String>,
+    /// The stream is one response that ends, as a POST that streams a model's answer does:
+    /// its end closes the stream with [`CloseReason::Completed`](crate::core::error::CloseReason::Completed)
+    /// rather than reconnecting. A failure before it is retried only once the stream can be
+    /// resumed, that is once an event with an id has arrived (or an id was given to start
+    /// from): until then the default decision is [`Decision::Stop`], which a retry policy may
+    /// still overrule. Default: `false`.
+    pub one_shot: bool,
+    /// What the end of a one-shot stream does with an event it cut short (data without the
+    /// blank line that ends an event): `false` discards it, as the standard says of any stream;
+    /// `true` dispatches it, as several model APIs' clients do. Either way the close reason
+    /// says so. Default: `false`.
+    pub dispatch_unfinished: bool,
 }
 
 impl MachineConfig {
@@ -136,6 +153,18 @@ impl MachineConfig {
     /// Sets [`MachineConfig::last_event_id`].
     pub fn last_event_id(mut self, value: Option<String>) -> Self {
         self.last_event_id = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::one_shot`].
+    pub fn one_shot(mut self, value: bool) -> Self {
+        self.one_shot = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::dispatch_unfinished`].
+    pub fn dispatch_unfinished(mut self, value: bool) -> Self {
+        self.dispatch_unfinished = value;
         self
     }
 }

@@ -111,6 +111,14 @@ pub enum CloseReason {
     ServerRequested,
     /// A failure that the retry policy does not retry, or the policy gave up.
     Failed(Error),
+    /// A one-shot stream ([`MachineConfig::one_shot`](crate::core::config::MachineConfig::one_shot))
+    /// came to its end. `mid_event`: the end cut an event short (discarded, or dispatched as
+    /// [`MachineConfig::dispatch_unfinished`](crate::core::config::MachineConfig::dispatch_unfinished)
+    /// asks).
+    Completed {
+        /// Whether the stream ended in the middle of an event.
+        mid_event: bool,
+    },
 }
 
 impl std::fmt::Display for CloseReason {
@@ -121,6 +129,10 @@ impl std::fmt::Display for CloseReason {
                 f.write_str("the server asked the client to stop (204)")
             }
             CloseReason::Failed(e) => write!(f, "failed: {e}"),
+            CloseReason::Completed { mid_event: false } => f.write_str("the stream completed"),
+            CloseReason::Completed { mid_event: true } => {
+                f.write_str("the stream completed in the middle of an event")
+            }
         }
     }
 }

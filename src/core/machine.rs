@@ -376,11 +376,26 @@ impl Machine {
         self.outputs.push_back(Output::Event(event));
     }
 
-    /// The server finished the response.
+    /// The server finished the response: a lost connection to reconnect, or, for a
+    /// [one-shot](MachineConfig::one_shot) stream, its completion.
     pub fn handle_end(&mut self, id: ConnectionId, now: Instant) {
-        if self.is(id) {
-            self.fail(Error::Ended, now);
+        if !self.is(id) {
+            return;
         }
+        if !self.config.one_shot {
+            return self.fail(Error::Ended, now);
+        }
+        let mid_event = if self.config.dispatch_unfinished {
+            // As if the stream had gone on to finish the event (through the one feed path).
+            let completion = self.parser.completion();
+            if let Some(bytes) = completion {
+                self.feed(id, bytes, now, None);
+            }
+            completion.is_some()
+        } else {
+            self.parser.finish()
+        };
+        self.close_with(CloseReason::Completed { mid_event });
     }
 
     /// The connection failed (a network error, or [`Error::Refused`] from the browser's
@@ -582,7 +597,14 @@ impl Machine {
     }
 
     fn fail(&mut self, error: Error, now: Instant) {
-        let decision = self.config.retry_policy.decide(&error);
+        // A one-shot stream with no id to resume from would start over: not by default.
+        let decision = if self.config.one_shot && self.parser.last_event_id().is_empty() {
+            self.config
+                .retry_policy
+                .decide_given(&error, Decision::Stop)
+        } else {
+            self.config.retry_policy.decide(&error)
+        };
         self.fail_as(error, decision, now);
     }
 

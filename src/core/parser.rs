@@ -162,6 +162,34 @@ impl Parser {
         pending
     }
 
+    /// The stream ended, and an event it cut short is dispatched rather than discarded (as
+    /// several model APIs' clients do): a partial last line is taken as a whole line, then the
+    /// event as if the blank line had come. Returns whether anything was pending.
+    pub fn flush(&mut self, emit: impl FnMut(Item)) -> bool {
+        let completion = self.completion();
+        if let Some(bytes) = completion {
+            self.feed(bytes, emit);
+        }
+        self.finish();
+        completion.is_some()
+    }
+
+    /// What completes an event the stream's end cut short, fed as if the stream had gone on:
+    /// a line end for a partial last line, then the blank line. `None` when nothing is pending.
+    pub(crate) fn completion(&mut self) -> Option<&'static [u8]> {
+        let pending = !self.line.is_empty() || !self.data.is_empty() || !self.event_type.is_empty();
+        if !pending {
+            return None;
+        }
+        // A CR just before the end is a line end of its own, not half of a CRLF.
+        self.after_cr = false;
+        Some(if self.line.is_empty() && !self.skipping_line {
+            b"\n"
+        } else {
+            b"\n\n"
+        })
+    }
+
     /// Feeds the next bytes of the stream; `emit` receives what they complete, in order.
     pub fn feed(&mut self, chunk: &[u8], mut emit: impl FnMut(Item)) {
         self.feed_recycling(chunk, |item| {

@@ -51,7 +51,7 @@ pub(crate) fn to_js(e: &Error) -> JsValue {
     JsErrorClass::new(e.kind(), &e.to_string(), &d).into()
 }
 
-/// `{ kind: "user" | "server" | "failed", error? }`
+/// `{ kind: "user" | "server" | "failed" | "completed", error?, midEvent? }`
 pub(crate) fn reason_to_js(r: &CloseReason) -> JsValue {
     let o = Object::new();
     match r {
@@ -60,6 +60,10 @@ pub(crate) fn reason_to_js(r: &CloseReason) -> JsValue {
         CloseReason::Failed(e) => {
             set(&o, "kind", "failed");
             set(&o, "error", to_js(e));
+        }
+        CloseReason::Completed { mid_event } => {
+            set(&o, "kind", "completed");
+            set(&o, "midEvent", *mid_event);
         }
     }
     o.into()

@@ -8,7 +8,8 @@
 
 // The names the options take, and those of `options.backoff`.
 const KNOWN = ["transport", "withCredentials", "credentials", "headers", "method", "body", "backoff", "retry",
-  "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden", "signal"];
+  "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden", "signal",
+  "oneShot", "unfinished"];
 const BACKOFF = ["initialDelay", "factor", "maxDelay", "jitter", "maxAttempts", "maxElapsed", "resetAfter", "retryFloor",
   "serverMax"];
 
@@ -89,5 +90,6 @@ export function check(options) {
     headersFn: typeof headers === "function" ? headers : undefined, method: r.string("method"), body: r.string("body"),
     retry: o.retry, idleTimeout: r.number("idleTimeout"), param: r.string("lastEventIdParam"),
     lastEventId: r.string("lastEventId"), maxEventSize: r.whole("maxEventSize"), pauseWhenHidden: r.boolean("pauseWhenHidden") ?? false,
+    oneShot: r.boolean("oneShot") ?? false, unfinished: r.oneOf("unfinished", ["discard", "dispatch"]),
   };
 }

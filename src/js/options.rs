@@ -70,6 +70,10 @@ extern "C" {
     fn max_event_size(this: &Checked) -> Option<u32>;
     #[wasm_bindgen(method, getter, js_name = pauseWhenHidden)]
     fn pause_when_hidden(this: &Checked) -> bool;
+    #[wasm_bindgen(method, getter, js_name = oneShot)]
+    fn one_shot(this: &Checked) -> bool;
+    #[wasm_bindgen(method, getter)]
+    fn unfinished(this: &Checked) -> Option<String>;
 }
 
 pub(crate) fn type_error(msg: &str) -> JsValue {
@@ -202,6 +206,12 @@ fn fetch_options(mut b: Builder, c: &Checked) -> Result<Builder, JsValue> {
     if let Some(body) = c.body() {
         b = b.body(body);
     }
+    if c.one_shot() {
+        b = b.one_shot(true);
+    }
+    if c.unfinished().as_deref() == Some("dispatch") {
+        b = b.dispatch_unfinished(true);
+    }
     Ok(b)
 }
 
@@ -215,6 +225,8 @@ fn fetch_options(b: Builder, c: &Checked) -> Result<Builder, JsValue> {
         Some("headers")
     } else if c.method().is_some() || c.body().is_some() {
         Some("method")
+    } else if c.one_shot() {
+        Some("oneShot")
     } else {
         None
     };
@@ -232,6 +244,7 @@ fn js_name(option: &str) -> &str {
         "idle_timeout" => "idleTimeout",
         "max_event_size" => "maxEventSize",
         "last_event_id_param" => "lastEventIdParam",
+        "one_shot" => "oneShot",
         "transport" => "transport",
         other => other,
     }

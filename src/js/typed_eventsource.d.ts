@@ -60,7 +60,9 @@ export interface TypedEventSourceError extends Error {
 export type CloseReason =
   | { kind: "user" }
   | { kind: "server" }
-  | { kind: "failed"; error: TypedEventSourceError };
+  | { kind: "failed"; error: TypedEventSourceError }
+  /** A one-shot stream came to its end (`midEvent`: in the middle of an event). */
+  | { kind: "completed"; midEvent: boolean };
 
 /** The connection state, with the attempt and the delay before the next one. */
 export type ConnectionState =
@@ -112,6 +114,17 @@ export interface TypedEventSourceInit {
   pauseWhenHidden?: boolean;
   /** Aborting it closes the source, as it cancels a `fetch` (an aborted one: closed at once). */
   signal?: AbortSignal;
+  /**
+   * The stream is one response that ends (fetch transport), as a POST that streams a model's
+   * answer: its end closes the source with the reason `completed`, not a reconnection; a
+   * failure is retried only once an event with an id has arrived. Default false.
+   */
+  oneShot?: boolean;
+  /**
+   * What the end of a one-shot stream does with an event it cut short: "discard" it, as the
+   * standard says (the default), or "dispatch" it. The close reason's `midEvent` says so.
+   */
+  unfinished?: "discard" | "dispatch";
 }
 
 /** A listener as `addEventListener` takes it; a function is called with `this` the source. */
@@ -153,6 +166,16 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   static fromReadableStream<E extends Record<string, unknown> = Record<string, unknown>>(
     stream: ReadableStream<Uint8Array | string>,
     options?: TypedEventSourceInit,
+  ): TypedEventSource<E>;
+  /**
+   * A one-shot POST: sends `body` over the fetch transport and dispatches the events of the
+   * streamed answer; its end closes the source (`state.reason.kind === "completed"`), and a
+   * broken connection is resumed only once an event with an id has arrived.
+   */
+  static post<E extends Record<string, unknown> = Record<string, unknown>>(
+    url: string | URL,
+    body: string,
+    options?: Omit<TypedEventSourceInit, "transport" | "method" | "body" | "oneShot">,
   ): TypedEventSource<E>;
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;

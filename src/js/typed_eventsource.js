@@ -106,6 +106,17 @@ export class TypedEventSource extends EventTarget {
     }
   }
 
+  /**
+   * A one-shot POST, as a model API streams its answer: sends `body` over the fetch transport
+   * and dispatches the events of the response, whose end closes the source
+   * (`state.reason.kind === "completed"`); a broken connection is resumed only once an event
+   * with an id has arrived.
+   * @param {string | URL} url @param {string} body @param {object} [options]
+   */
+  static post(url, body, options) {
+    return new this(url, { ...options, transport: "fetch", method: "POST", body, oneShot: true });
+  }
+
   get CONNECTING() { return CONNECTING; }
   get OPEN() { return OPEN; }
   get CLOSED() { return CLOSED; }

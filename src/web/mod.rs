@@ -231,6 +231,26 @@ impl Builder {
         self
     }
 
+    /// A stream that ends (fetch transport only; feature `fetch`), as a POST that streams a
+    /// model's answer does: its end closes it with
+    /// [`CloseReason::Completed`](crate::CloseReason::Completed), not a reconnection, and a
+    /// failure is retried only once an event with an id has arrived (before that there is
+    /// nothing to resume from). See [`MachineConfig::one_shot`]. Default: `false`.
+    #[cfg(feature = "fetch")]
+    pub fn one_shot(mut self, one_shot: bool) -> Self {
+        self.config.one_shot = one_shot;
+        self
+    }
+
+    /// Whether the end of a [one-shot](Builder::one_shot) stream dispatches an event it cut
+    /// short (`true`, as several model APIs' clients do) or discards it as the standard says
+    /// (`false`); either way the close reason says it ended mid-event. Default: `false`.
+    #[cfg(feature = "fetch")]
+    pub fn dispatch_unfinished(mut self, dispatch: bool) -> Self {
+        self.config.dispatch_unfinished = dispatch;
+        self
+    }
+
     /// The reconnection policy. Default: [`Backoff::default()`] (1 s doubling to 30 s, equal
     /// jitter, never giving up).
     pub fn backoff(mut self, backoff: Backoff) -> Self {
@@ -369,7 +389,8 @@ impl Builder {
         }
         #[cfg(feature = "eventsource")]
         if o.transport == Transport::EventSource {
-            if let Some(option) = fetch_only(o) {
+            let one_shot = (self.config.one_shot && !self.reads_a_stream()).then_some("one_shot");
+            if let Some(option) = fetch_only(o).or(one_shot) {
                 return bad(
                     option,
                     "the browser's EventSource cannot do this; use Transport::Fetch",

@@ -778,3 +778,64 @@ test("events() and for await: typed events one step at a time, ending with the s
   }
   assert.equal((await requests(`${key}-aborted`)).length, 0);
 });
+
+test("post(): a one-shot stream completes at its end, resumes once it has an id, stops without one, and says when it ended mid-event", { timeout: 30_000 }, async () => {
+  const key = `post-${Date.now()}`;
+  const r = await page.evaluate(async (key) => {
+    const seqs = async (es) => {
+      const got = [];
+      for await (const m of es) got.push(m.seq);
+      return got;
+    };
+    const out = {};
+    // 50 events, then the end of the answer: completed, never reconnected.
+    const whole = window.TES.post(`/sse?scenario=${key}-whole&count=50&end=close`, '{"q":"whole"}');
+    out.whole = { got: await seqs(whole), reason: whole.state.reason, ready: whole.readyState };
+    // Broken after event 20: resumed after the last id received, to the end.
+    const broken = window.TES.post(`/sse?scenario=${key}-broken&total=50&end=close&interval_ms=5`, "{}", { backoff: { initialDelay: 50 } });
+    const got = [];
+    for await (const m of broken) {
+      got.push(m.seq);
+      if (m.seq === 20) await fetch(`/control?scenario=${key}-broken&action=drop`, { method: "POST" });
+    }
+    out.broken = { got, reason: broken.state.reason };
+    // Broken before any id: nothing to resume from, so it stops with the failure.
+    const noId = window.TES.post(`/sse?scenario=${key}-noid&ids=0&count=5&end=drop`, "{}", { backoff: { initialDelay: 50 } });
+    const before = [];
+    try {
+      for await (const m of noId) before.push(m.seq);
+      out.noId = "no error";
+    } catch (e) {
+      out.noId = { got: before, kind: e.kind, reason: noId.state.reason.kind };
+    }
+    // An answer that ends in the middle of an event, under both policies.
+    const cut = `/wpt/message?message=${encodeURIComponent('data: "whole"\n\ndata: "half"')}&newline=none`;
+    for (const unfinished of ["discard", "dispatch"]) {
+      const es = window.TES.post(cut, "{}", { unfinished });
+      const data = [];
+      for await (const d of es) data.push(d);
+      out[unfinished] = { data, reason: es.state.reason };
+    }
+    try {
+      new window.TES("/sse", { oneShot: true });
+    } catch (e) {
+      out.overEventSource = `${e.name}: ${e.message}`;
+    }
+    return out;
+  }, key);
+  const upTo = (n) => Array.from({ length: n }, (_, i) => i + 1);
+  assert.deepEqual(r.whole, { got: upTo(50), reason: { kind: "completed", midEvent: false }, ready: 2 });
+  assert.deepEqual(r.broken, { got: upTo(50), reason: { kind: "completed", midEvent: false } });
+  assert.deepEqual(r.noId, { got: upTo(5), kind: "network", reason: "failed" });
+  assert.deepEqual(r.discard, { data: ["whole"], reason: { kind: "completed", midEvent: true } });
+  assert.deepEqual(r.dispatch, { data: ["whole", "half"], reason: { kind: "completed", midEvent: true } });
+  assert.match(r.overEventSource, /^TypeError: .*`oneShot`: the browser's EventSource cannot do this/);
+  // What the server saw: one POST for the whole answer and for the one without ids; the broken
+  // one posted again, resuming after the last event it had.
+  const whole = await requests(`${key}-whole`);
+  assert.deepEqual(whole.map((q) => [q.method, q.end]), [["POST", "closed"]]);
+  assert.equal((await requests(`${key}-noid`)).length, 1);
+  const broken = await requests(`${key}-broken`);
+  assert.deepEqual(broken.map((q) => q.method), ["POST", "POST"]);
+  assert.ok(broken[1].resumed_after >= 20, JSON.stringify(broken[1]));
+});
