@@ -1188,3 +1188,40 @@ fn one_shot_needs_the_fetch_transport() {
         "{e}"
     );
 }
+
+/// The stream of a one-shot answer ends with the answer; that of a source that gave up yields
+/// the failure as its last item.
+#[cfg(feature = "stream")]
+#[wasm_bindgen_test]
+async fn an_event_stream_ends_with_a_one_shot_answer_and_yields_the_failure_it_gave_up_on() {
+    use futures_core::Stream;
+    use std::pin::Pin;
+
+    async fn items(source: &EventSource) -> Vec<Result<u64, Error>> {
+        let mut stream = source.stream::<Payload>("message");
+        let mut items = Vec::new();
+        while let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await
+        {
+            items.push(item.map(|p| p.seq));
+        }
+        items
+    }
+    let key = support::scenario("stream-one-shot");
+    let answer = EventSource::builder(support::sse_url(&key, "count=3&end=close"))
+        .transport(Transport::Fetch)
+        .one_shot(true)
+        .open()
+        .expect("opens");
+    assert_eq!(items(&answer).await, [Ok(1), Ok(2), Ok(3)]);
+
+    let key = support::scenario("stream-404");
+    let missing = EventSource::builder(support::sse_url(&key, "status=404"))
+        .transport(Transport::Fetch)
+        .open()
+        .expect("opens");
+    let got = items(&missing).await;
+    assert!(
+        matches!(got.as_slice(), [Err(Error::HttpStatus { status: 404, .. })]),
+        "{got:?}"
+    );
+}

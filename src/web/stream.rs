@@ -13,19 +13,21 @@ use serde::de::DeserializeOwned;
 
 use super::handlers::decode;
 use super::EventSource;
-use crate::core::error::Error;
+use crate::core::error::{CloseReason, Error};
 use crate::core::machine::State;
 use crate::core::parser::Event;
 
 #[derive(Default)]
 struct Queue {
     items: VecDeque<Event>,
+    /// The failure the source gave up on, yielded after the events before it.
+    failure: Option<Error>,
     ended: bool,
     waker: Option<Waker>,
 }
 
-/// The events of one type, decoded into `T`; it ends when the stream closes. Made by
-/// [`EventSource::stream`].
+/// The events of one type, decoded into `T`; it ends when the stream closes, with the failure
+/// it gave up on (if any) as its last item. Made by [`EventSource::stream`].
 ///
 /// Events wait in the stream until polled, so poll it as long as the source runs.
 #[must_use = "streams do nothing unless polled"]
@@ -45,7 +47,10 @@ impl<T> std::fmt::Debug for EventStream<T> {
 impl EventSource {
     /// The events of `event_type` as a stream of `Result<T, Error>` (decode failures keep the
     /// raw data). It ends when the source closes for good or is dropped, and stays ended if
-    /// the source is reopened: take a new stream then.
+    /// the source is reopened: take a new stream then. When the source gave up on a failure
+    /// (a 404, a [one-shot](super::Builder::one_shot) stream broken before it could resume),
+    /// that failure is the last item, after the events that came before it; a source closed by
+    /// the program, by the server (204) or by a one-shot stream's end just ends.
     pub fn stream<T: DeserializeOwned>(&self, event_type: &str) -> EventStream<T> {
         let queue = Rc::new(RefCell::new(Queue {
             ended: matches!(self.state(), State::Closed { .. }),
@@ -58,7 +63,13 @@ impl EventSource {
         });
         let q = queue.clone();
         self.on_state(move |state| {
-            if matches!(state, State::Closed { .. }) {
+            if let State::Closed { reason } = state {
+                if let CloseReason::Failed(e) = reason {
+                    let mut q = q.borrow_mut();
+                    if !q.ended {
+                        q.failure = Some(e.clone());
+                    }
+                }
                 push(&q, None);
             }
         });
@@ -90,6 +101,9 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
         let mut q = self.queue.borrow_mut();
         if let Some(event) = q.items.pop_front() {
             return Poll::Ready(Some(decode(&event)));
+        }
+        if let Some(failure) = q.failure.take() {
+            return Poll::Ready(Some(Err(failure)));
         }
         // The source's handlers hold the other end; when the source is dropped they are
         // cleared, which leaves this the only owner.
