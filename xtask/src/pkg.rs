@@ -201,15 +201,7 @@ fn complete_manifest(out: &Path) -> Result {
     // (`npm/react.js`) is a subpath, and so is the wasm file, for a build that copies it.
     obj.insert("main".into(), "index.js".into());
     obj.insert("types".into(), "index.d.ts".into());
-    obj.insert(
-        "exports".into(),
-        serde_json::json!({
-            ".": { "types": "./index.d.ts", "default": "./index.js" },
-            "./react": { "types": "./react.d.ts", "default": "./react.js" },
-            "./typed_eventsource_bg.wasm": "./typed_eventsource_bg.wasm",
-            "./package.json": "./package.json"
-        }),
-    );
+    obj.insert("exports".into(), EXPORTS_MARK.into());
     // React is the hook's, and the app's own: never bundled in the package, and needed only
     // by an app that imports `typed-eventsource/react`.
     obj.insert(
@@ -259,11 +251,32 @@ fn complete_manifest(out: &Path) -> Result {
             std::fs::copy(cmd::root().join(f), out.join(f)).map_err(|e| format!("{f}: {e}"))?;
         }
     }
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&m).map_err(|e| e.to_string())? + "\n",
-    )
-    .map_err(|e| format!("{}: {e}", path.display()))
+    let text = with_exports(&serde_json::to_string_pretty(&m).map_err(|e| e.to_string())?)?;
+    std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Where [`EXPORTS`] goes in the manifest.
+const EXPORTS_MARK: &str = "@exports@";
+
+/// The package's entry points. Written as text: the order of an entry's conditions matters
+/// (`types` before `default`, or TypeScript never sees it), and serde_json's maps sort their
+/// keys (its `preserve_order` feature would change every JSON the workspace writes, the
+/// server's events included).
+const EXPORTS: &str = r#"{
+    ".": { "types": "./index.d.ts", "default": "./index.js" },
+    "./react": { "types": "./react.d.ts", "default": "./react.js" },
+    "./typed_eventsource_bg.wasm": "./typed_eventsource_bg.wasm",
+    "./package.json": "./package.json"
+  }"#;
+
+/// `manifest` with [`EXPORTS`] in place of its mark, checked to be JSON still.
+fn with_exports(manifest: &str) -> Result<String> {
+    let text = manifest.replacen(&format!("\"{EXPORTS_MARK}\""), EXPORTS, 1);
+    let parsed: Value = serde_json::from_str(&text).map_err(|e| format!("package.json: {e}"))?;
+    if parsed["exports"]["."]["types"] != "./index.d.ts" {
+        return Err("package.json: the exports map did not go in".to_owned());
+    }
+    Ok(text)
 }
 
 /// Replaces the text between two markers of BENCHMARKS.md.
@@ -335,4 +348,20 @@ pub fn bind_for_web(wasm: &Path, out: &Path, name: &str) -> Result {
         .arg(&bg)
         .arg("-o")
         .arg(&bg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exports_map_keeps_types_before_default() {
+        let text = with_exports(&format!("{{\n  \"exports\": \"{EXPORTS_MARK}\"\n}}")).unwrap();
+        let dot = &text[text.find("\".\"").unwrap()..];
+        assert!(
+            dot.find("\"types\"").unwrap() < dot.find("\"default\"").unwrap(),
+            "{text}"
+        );
+        assert!(with_exports("{}").is_err(), "a manifest without the mark");
+    }
 }
