@@ -104,6 +104,8 @@ pub use crate::core::backoff::{Backoff, Jitter};
 pub use crate::core::error::{CloseReason, Error};
 pub use crate::core::machine::{Decision, PauseReason, RetryPolicy, State};
 pub use crate::core::parser::Event;
+#[cfg(feature = "fetch")]
+pub use crate::web::Resume;
 pub use crate::web::{Builder, Credentials, EventSource, Transport};
 
 /// The README's Rust examples, compiled by `cargo test --doc` as they are written.

@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use typed_eventsource::web::{live_resources, Builder};
 use typed_eventsource::{
-    Backoff, CloseReason, Credentials, Decision, Error, EventSource, Jitter, RetryPolicy, State,
-    Transport,
+    Backoff, CloseReason, Credentials, Decision, Error, EventSource, Jitter, Resume, RetryPolicy,
+    State, Transport,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -1224,4 +1224,52 @@ async fn an_event_stream_ends_with_a_one_shot_answer_and_yields_the_failure_it_g
         matches!(got.as_slice(), [Err(Error::HttpStatus { status: 404, .. })]),
         "{got:?}"
     );
+}
+
+/// A stream started by a POST and resumed by a GET, as MCP's Streamable HTTP asks: the
+/// resumption is the request `resume_with` makes from the last id, with the builder's headers
+/// and `Last-Event-ID`; an id given to start from makes the first request a resumption too.
+#[wasm_bindgen_test]
+async fn a_stream_started_by_a_post_is_resumed_by_the_request_resume_with_makes() {
+    let key = support::scenario("resume-get");
+    let url = support::sse_url(&key, "total=6&count=3&end=drop");
+    let seen = Shared::default();
+    let _stream = recording(&url, Transport::Fetch, &["message"], &seen)
+        .method("POST")
+        .body(r#"{"jsonrpc":"2.0"}"#)
+        .header("X-Session", "s1")
+        .one_shot(true)
+        .resume_with(|after| Resume::get().header("X-Resumed-After", after))
+        .open()
+        .expect("opens");
+    until("6 events", 10_000, &seen, |s| s.events.len() >= 6).await;
+    assert_eq!(seqs(&seen), [1, 2, 3, 4, 5, 6]);
+    let log = support::log(&key).await;
+    let r = &log["records"];
+    assert_eq!(r[0]["method"], "POST", "{log}");
+    assert_eq!(r[1]["method"], "GET", "{log}");
+    assert_eq!(r[1]["resumed_after"], 3, "{log}");
+    assert_eq!(r[1]["headers"]["last-event-id"], "3", "{log}");
+    assert_eq!(r[1]["headers"]["x-resumed-after"], "3", "{log}");
+    assert_eq!(r[1]["headers"]["x-session"], "s1", "{log}");
+
+    // Starting from a stored id (after a reload, say): the first request resumes.
+    let key = support::scenario("resume-stored");
+    let seen = Shared::default();
+    let _stream = recording(
+        &support::sse_url(&key, "count=2&end=hold"),
+        Transport::Fetch,
+        &["message"],
+        &seen,
+    )
+    .method("POST")
+    .body("{}")
+    .last_event_id("10")
+    .resume_with(|_| Resume::get())
+    .open()
+    .expect("opens");
+    until("2 events", 5_000, &seen, |s| s.events.len() >= 2).await;
+    assert_eq!(seqs(&seen), [11, 12]);
+    let log = support::log(&key).await;
+    assert_eq!(log["records"][0]["method"], "GET", "{log}");
 }

@@ -9,7 +9,7 @@
 // The names the options take, and those of `options.backoff`.
 const KNOWN = ["transport", "withCredentials", "credentials", "headers", "method", "body", "backoff", "retry",
   "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden", "signal",
-  "oneShot", "unfinished"];
+  "oneShot", "unfinished", "resume"];
 const BACKOFF = ["initialDelay", "factor", "maxDelay", "jitter", "maxAttempts", "maxElapsed", "resetAfter", "retryFloor",
   "serverMax"];
 
@@ -62,6 +62,21 @@ export function pairs(v) {
 }
 
 /**
+ * The request the `resume` option's function returned for a resumption, read: each of
+ * `method` (default "GET"), `url`, `headers` and `body` may be left out.
+ * @param {unknown} v
+ */
+export function resumeRequest(v) {
+  if (typeof v !== "object" || v === null) throw new TypeError("the `resume` function must return an object: { method, url, headers, body }");
+  const r = reader(v, "resume().", ["method", "url", "headers", "body"]);
+  const o = /** @type {Record<string, unknown>} */ (v);
+  return {
+    method: r.string("method") ?? "GET", url: o.url === undefined ? undefined : `${o.url}`, body: r.string("body"),
+    headers: o.headers === undefined ? [] : pairs(o.headers),
+  };
+}
+
+/**
  * The options, read; throws before anything is opened.
  * @param {unknown} options
  */
@@ -82,6 +97,7 @@ export function check(options) {
       : k === "maxAttempts" ? b.whole(k) : b.number(k)]));
   }
   if (o.retry !== undefined && typeof o.retry !== "function") throw new TypeError("option `retry` must be a function");
+  if (o.resume !== undefined && typeof o.resume !== "function") throw new TypeError("option `resume` must be a function");
   // Read by the class itself (typed_eventsource.js): aborting it closes the source.
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError("option `signal` must be an AbortSignal");
   return {
@@ -90,6 +106,6 @@ export function check(options) {
     headersFn: typeof headers === "function" ? headers : undefined, method: r.string("method"), body: r.string("body"),
     retry: o.retry, idleTimeout: r.number("idleTimeout"), param: r.string("lastEventIdParam"),
     lastEventId: r.string("lastEventId"), maxEventSize: r.whole("maxEventSize"), pauseWhenHidden: r.boolean("pauseWhenHidden") ?? false,
-    oneShot: r.boolean("oneShot") ?? false, unfinished: r.oneOf("unfinished", ["discard", "dispatch"]),
+    oneShot: r.boolean("oneShot") ?? false, unfinished: r.oneOf("unfinished", ["discard", "dispatch"]), resume: o.resume,
   };
 }

@@ -74,6 +74,27 @@ extern "C" {
     fn one_shot(this: &Checked) -> bool;
     #[wasm_bindgen(method, getter)]
     fn unfinished(this: &Checked) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn resume(this: &Checked) -> Option<Function>;
+
+    /// What the `resume` option's function returned, as `options.js` read it.
+    #[cfg(feature = "fetch")]
+    type ResumeRequest;
+    #[cfg(feature = "fetch")]
+    #[wasm_bindgen(catch, js_name = resumeRequest)]
+    fn resume_request(v: &JsValue) -> Result<ResumeRequest, JsValue>;
+    #[cfg(feature = "fetch")]
+    #[wasm_bindgen(method, getter, js_name = method)]
+    fn resume_method(this: &ResumeRequest) -> String;
+    #[cfg(feature = "fetch")]
+    #[wasm_bindgen(method, getter, js_name = url)]
+    fn resume_url(this: &ResumeRequest) -> Option<String>;
+    #[cfg(feature = "fetch")]
+    #[wasm_bindgen(method, getter, js_name = body)]
+    fn resume_body(this: &ResumeRequest) -> Option<String>;
+    #[cfg(feature = "fetch")]
+    #[wasm_bindgen(method, getter, js_name = headers)]
+    fn resume_headers(this: &ResumeRequest) -> Array;
 }
 
 pub(crate) fn type_error(msg: &str) -> JsValue {
@@ -188,6 +209,28 @@ async fn call_headers(f: Function) -> Vec<(String, String)> {
     }
 }
 
+/// The `resume` option: `resume(lastEventId)` returns the request that resumes after it. A
+/// function that throws, or returns something that is not such a request, fails the
+/// connection with an `invalid-option` error naming it.
+#[cfg(feature = "fetch")]
+fn resume_with(f: Function) -> std::rc::Rc<crate::web::ResumeFn> {
+    std::rc::Rc::new(move |after| {
+        let r = f
+            .call1(&JsValue::NULL, &after.into())
+            .and_then(|v| resume_request(&v))
+            .map_err(|e| Error::InvalidOption {
+                option: "resume",
+                reason: crate::web::browser::js_message(&e),
+            })?;
+        Ok(crate::web::Resume {
+            method: r.resume_method(),
+            url: r.resume_url(),
+            body: r.resume_body(),
+            headers: to_pairs(&r.resume_headers()),
+        })
+    })
+}
+
 /// The options only the fetch transport carries out.
 #[cfg(feature = "fetch")]
 fn fetch_options(mut b: Builder, c: &Checked) -> Result<Builder, JsValue> {
@@ -209,6 +252,9 @@ fn fetch_options(mut b: Builder, c: &Checked) -> Result<Builder, JsValue> {
     if c.one_shot() {
         b = b.one_shot(true);
     }
+    if let Some(f) = c.resume() {
+        b = b.try_resume_with(resume_with(f));
+    }
     if c.unfinished().as_deref() == Some("dispatch") {
         b = b.dispatch_unfinished(true);
     }
@@ -227,6 +273,8 @@ fn fetch_options(b: Builder, c: &Checked) -> Result<Builder, JsValue> {
         Some("method")
     } else if c.one_shot() {
         Some("oneShot")
+    } else if c.resume().is_some() {
+        Some("resume")
     } else {
         None
     };
@@ -245,6 +293,7 @@ fn js_name(option: &str) -> &str {
         "max_event_size" => "maxEventSize",
         "last_event_id_param" => "lastEventIdParam",
         "one_shot" => "oneShot",
+        "resume_with" => "resume",
         "transport" => "transport",
         other => other,
     }

@@ -125,6 +125,15 @@ export interface TypedEventSourceInit {
    * standard says (the default), or "dispatch" it. The close reason's `midEvent` says so.
    */
   unfinished?: "discard" | "dispatch";
+  /**
+   * The request that resumes the stream after an event id, made from it (fetch transport),
+   * when it is not the request that started it: a stream started by a POST and resumed by a
+   * GET, as MCP's Streamable HTTP asks, is `resume: () => ({ method: "GET" })`. Each field
+   * may be left out: `method` is "GET", `url` the stream's, no body, no extra headers (the
+   * `headers` option's and `Last-Event-ID` are sent too). A function that throws fails the
+   * connection with an `invalid-option` error.
+   */
+  resume?: (lastEventId: string) => { method?: string; url?: string | URL; headers?: Record<string, string>; body?: string };
 }
 
 /** A listener as `addEventListener` takes it; a function is called with `this` the source. */

@@ -213,6 +213,17 @@ pub(crate) fn base_url() -> Option<String> {
         .and_then(|v| v.as_string())
 }
 
+/// `url` resolved as the browser resolves it, against the page's (or worker's) location;
+/// the error message when it is not a URL.
+pub(crate) fn resolve(url: &str) -> Result<String, String> {
+    match base_url() {
+        Some(base) => web_sys::Url::new_with_base(url, &base),
+        None => web_sys::Url::new(url),
+    }
+    .map(|u| u.href())
+    .map_err(|e| js_message(&e))
+}
+
 /// The message of a thrown JavaScript value.
 pub(crate) fn js_message(value: &JsValue) -> String {
     if let Some(e) = value.dyn_ref::<js_sys::Error>() {

@@ -118,6 +118,66 @@ async fn refused(url: &str, credentials: RequestCredentials, signal: &AbortSigna
         .is_ok_and(|answered| answered.is_truthy())
 }
 
+/// The request of one attempt, its URL and its credentials mode: the options' request, or,
+/// when resuming after an id with [`Builder::resume_with`](super::Builder::resume_with) set,
+/// the one it makes (an error when it fails or gives a bad URL).
+#[allow(clippy::type_complexity)]
+fn request(
+    options: &Options,
+    url: &str,
+    last_event_id: Option<&str>,
+    mut dynamic: Vec<(String, String)>,
+    signal: &AbortSignal,
+) -> Result<Result<(web_sys::Request, String, RequestCredentials), Error>, JsValue> {
+    let sent = &options.fetch;
+    let mut method = sent.method.as_str();
+    let mut body = sent.body.as_deref();
+    let mut url = url.to_owned();
+    let resume = match (&sent.resume, last_event_id) {
+        (Some(f), Some(after)) => match f(after) {
+            Ok(r) => Some(r),
+            Err(e) => return Ok(Err(e)),
+        },
+        _ => None,
+    };
+    if let Some(r) = &resume {
+        method = &r.method;
+        body = r.body.as_deref();
+        dynamic.extend(r.headers.iter().cloned());
+        if let Some(u) = &r.url {
+            match super::browser::resolve(u) {
+                Ok(u) => url = u,
+                Err(reason) => {
+                    return Ok(Err(Error::InvalidOption {
+                        option: "resume_with",
+                        reason,
+                    }))
+                }
+            }
+        }
+    }
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_headers(&JsValue::from(headers(
+        &sent.headers,
+        &dynamic,
+        last_event_id,
+    )?));
+    init.set_signal(Some(signal));
+    init.set_cache(web_sys::RequestCache::NoStore);
+    let credentials = match options.credentials {
+        Credentials::Omit => RequestCredentials::Omit,
+        Credentials::SameOrigin => RequestCredentials::SameOrigin,
+        Credentials::Include => RequestCredentials::Include,
+    };
+    init.set_credentials(credentials);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = web_sys::Request::new_with_str_and_init(&url, &init)?;
+    Ok(Ok((request, url, credentials)))
+}
+
 async fn run(
     sink: &Weak<dyn Sink>,
     id: ConnectionId,
@@ -133,33 +193,24 @@ async fn run(
         sink::input(sink, |m, now| m.handle_error(id, Error::Refused, now));
         return Ok(());
     }
-    let sent = &options.fetch;
-    let dynamic = match &sent.headers_fn {
+    let dynamic = match &options.fetch.headers_fn {
         Some(f) => f().await,
         None => Vec::new(),
     };
     if signal.aborted() {
         return Ok(());
     }
-    let init = RequestInit::new();
-    init.set_method(&sent.method);
-    init.set_headers(&JsValue::from(headers(
-        &sent.headers,
-        &dynamic,
-        last_event_id.as_deref(),
-    )?));
-    init.set_signal(Some(signal));
-    init.set_cache(web_sys::RequestCache::NoStore);
-    let credentials = match options.credentials {
-        Credentials::Omit => RequestCredentials::Omit,
-        Credentials::SameOrigin => RequestCredentials::SameOrigin,
-        Credentials::Include => RequestCredentials::Include,
-    };
-    init.set_credentials(credentials);
-    if let Some(body) = &sent.body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    let request = web_sys::Request::new_with_str_and_init(url, &init)?;
+    let (request, url, credentials) =
+        match request(options, url, last_event_id.as_deref(), dynamic, signal) {
+            Ok(Ok(r)) => r,
+            // The request that resumes could not be made (`Builder::resume_with`).
+            Ok(Err(error)) => {
+                sink::input(sink, |m, now| m.handle_error(id, error, now));
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+    let url = url.as_str();
     let response: Response = match JsFuture::from(fetch_with_request(&request)).await {
         Ok(response) => response.dyn_into()?,
         Err(_)

@@ -29,7 +29,7 @@
 //! transport, whose every event arrives as a JavaScript string, is bound by the
 //! browser's own dispatch either way.
 
-mod browser;
+pub(crate) mod browser;
 #[cfg(feature = "eventsource")]
 mod eventsource;
 #[cfg(feature = "fetch")]
@@ -111,6 +111,60 @@ pub enum Credentials {
 #[cfg(feature = "fetch")]
 pub type HeadersFn = dyn Fn() -> Pin<Box<dyn Future<Output = Vec<(String, String)>>>>;
 
+/// The request that resumes a stream after an event id, when it is not the request that
+/// started it (fetch transport; feature `fetch`): MCP's Streamable HTTP, say, starts a stream
+/// with a POST and resumes it with a GET. Given by [`Builder::resume_with`]. The builder's
+/// fixed and computed headers and credentials are sent too, and `Last-Event-ID` always.
+#[cfg(feature = "fetch")]
+#[derive(Debug, Clone)]
+pub struct Resume {
+    pub(crate) method: String,
+    pub(crate) url: Option<String>,
+    pub(crate) body: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+#[cfg(feature = "fetch")]
+impl Resume {
+    /// A `GET` of the stream's URL without a body.
+    pub fn get() -> Self {
+        Resume {
+            method: "GET".to_owned(),
+            url: None,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The method. Default: `GET`.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = method.into();
+        self
+    }
+
+    /// Another URL (absolute, or relative to the page). Default: the stream's.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// A body. Default: none.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Adds a header, after the builder's own.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// What makes the resuming request from the last event id; an error fails the connection.
+#[cfg(feature = "fetch")]
+pub(crate) type ResumeFn = dyn Fn(&str) -> Result<Resume, Error>;
+
 /// What a connection needs; fixed when the stream opens.
 pub(crate) struct Options {
     pub(crate) url: String,
@@ -132,6 +186,7 @@ pub(crate) struct FetchOptions {
     pub(crate) headers_fn: Option<Rc<HeadersFn>>,
     pub(crate) method: String,
     pub(crate) body: Option<String>,
+    pub(crate) resume: Option<Rc<ResumeFn>>,
 }
 
 #[cfg(feature = "fetch")]
@@ -142,6 +197,7 @@ impl Default for FetchOptions {
             headers_fn: None,
             method: "GET".to_owned(),
             body: None,
+            resume: None,
         }
     }
 }
@@ -157,6 +213,8 @@ impl FetchOptions {
             Some("method")
         } else if self.body.is_some() {
             Some("body")
+        } else if self.resume.is_some() {
+            Some("resume_with")
         } else {
             None
         }
@@ -228,6 +286,25 @@ impl Builder {
     #[cfg(feature = "fetch")]
     pub fn body(mut self, body: impl Into<String>) -> Self {
         self.options.fetch.body = Some(body.into());
+        self
+    }
+
+    /// The request that resumes the stream after an event id, made from that id (fetch
+    /// transport only; feature `fetch`): a stream started by a POST and resumed by a GET, as
+    /// MCP's Streamable HTTP asks, is `.resume_with(|_| Resume::get())`. It is used for every
+    /// connection that resumes, the first one too when it starts from
+    /// [`last_event_id`](Builder::last_event_id). Default: the same request again.
+    #[cfg(feature = "fetch")]
+    pub fn resume_with(mut self, f: impl Fn(&str) -> Resume + 'static) -> Self {
+        self.options.fetch.resume = Some(Rc::new(move |id| Ok(f(id))));
+        self
+    }
+
+    /// [`Builder::resume_with`] with a function that may fail, failing the connection (the
+    /// npm class's `resume` option).
+    #[cfg(all(feature = "fetch", feature = "js"))]
+    pub(crate) fn try_resume_with(mut self, f: Rc<ResumeFn>) -> Self {
+        self.options.fetch.resume = Some(f);
         self
     }
 
@@ -398,13 +475,9 @@ impl Builder {
             }
         }
         // Resolve the URL as the browser will, so that a bad one fails here, not later.
-        let resolved = match browser::base_url() {
-            Some(base) => web_sys::Url::new_with_base(&o.url, &base),
-            None => web_sys::Url::new(&o.url),
-        };
-        match resolved {
-            Ok(url) => self.options.url = url.href(),
-            Err(e) => return bad("url", &browser::js_message(&e)),
+        match browser::resolve(&o.url) {
+            Ok(url) => self.options.url = url,
+            Err(e) => return bad("url", &e),
         }
         #[cfg(feature = "fetch")]
         if let Err(e) = fetch::headers(&self.options.fetch.headers, &[], None) {

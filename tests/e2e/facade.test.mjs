@@ -839,3 +839,50 @@ test("post(): a one-shot stream completes at its end, resumes once it has an id,
   assert.deepEqual(broken.map((q) => q.method), ["POST", "POST"]);
   assert.ok(broken[1].resumed_after >= 20, JSON.stringify(broken[1]));
 });
+
+test("resume: a stream started by a POST is resumed by the request the function makes from the last id; a function that throws fails it", { timeout: 30_000 }, async () => {
+  const key = `resume-${Date.now()}`;
+  const r = await page.evaluate(async (key) => {
+    const es = window.TES.post(`/sse?scenario=${key}&total=6&count=3&end=drop`, '{"jsonrpc":"2.0"}', {
+      backoff: { initialDelay: 20 },
+      resume: (after) => ({ headers: { "X-Resumed-After": after } }),
+    });
+    const got = [];
+    for await (const m of es) {
+      got.push(m.seq);
+      if (got.length === 6) break;
+    }
+    const bad = window.TES.post(`/sse?scenario=${key}-bad&count=2&end=drop`, "{}", {
+      backoff: { initialDelay: 20 },
+      resume: () => {
+        throw new Error("no session to resume");
+      },
+    });
+    const before = [];
+    let failure;
+    try {
+      for await (const m of bad) before.push(m.seq);
+    } catch (e) {
+      failure = { kind: e.kind, option: e.option, message: e.message };
+    }
+    let refused;
+    try {
+      new window.TES("/sse", { resume: () => ({}) });
+    } catch (e) {
+      refused = `${e.name}: ${e.message}`;
+    }
+    return { got, before, failure, refused };
+  }, key);
+  assert.deepEqual(r.got, [1, 2, 3, 4, 5, 6]);
+  const log = await requests(key);
+  assert.deepEqual(log.slice(0, 2).map((q) => [q.method, q.headers["x-resumed-after"] ?? null, q.headers["last-event-id"] ?? null]), [
+    ["POST", null, null],
+    ["GET", "3", "3"],
+  ]);
+  assert.deepEqual(r.before, [1, 2]);
+  assert.equal(r.failure.kind, "invalid-option");
+  assert.equal(r.failure.option, "resume");
+  assert.match(r.failure.message, /no session to resume/);
+  assert.equal((await requests(`${key}-bad`)).length, 1, "nothing sent once the function failed");
+  assert.match(r.refused, /^TypeError: .*`resume`: the browser's EventSource cannot do this/);
+});
