@@ -246,10 +246,24 @@ fn a_one_shot_stream_is_retried_only_once_it_can_resume() {
     let mut p = Pair::new(one_shot());
     let (id, _) = p.connect();
     p.open(id);
-    p.m.handle_bytes(id, b"data: no id\n\n", p.now);
+    p.m.handle_bytes(id, b"data: no id\n\ndata: nor this\n\n", p.now);
     p.m.handle_error(id, lost(), p.now);
+    // The failure says how far the stream got.
+    let interrupted = Error::Interrupted {
+        events: 2,
+        last_event_id: String::new(),
+        cause: Box::new(lost()),
+    };
     let outs = p.outputs();
-    assert!(outs.contains(&Output::Error(lost())), "{outs:?}");
+    assert!(
+        outs.contains(&Output::Error(interrupted.clone())),
+        "{outs:?}"
+    );
+    assert_eq!(closed(&p), &CloseReason::Failed(interrupted));
+    // Before any event, it is the failure itself.
+    let mut p = Pair::new(one_shot());
+    let (id, _) = p.connect();
+    p.m.handle_error(id, lost(), p.now);
     assert_eq!(closed(&p), &CloseReason::Failed(lost()));
 
     // After one, it reconnects under the back-off and resumes after it.
@@ -268,6 +282,16 @@ fn a_one_shot_stream_is_retried_only_once_it_can_resume() {
     p.open(id);
     p.m.handle_end(id, p.now);
     assert_eq!(closed(&p), &CloseReason::Completed { mid_event: false });
+
+    // An id alone (no data, as MCP servers send first) makes it resumable, dispatching nothing.
+    let mut p = Pair::new(one_shot());
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_bytes(id, b"id: 0\n\n", p.now);
+    assert_eq!(events(&p.outputs()), Vec::<String>::new());
+    p.m.handle_error(id, lost(), p.now);
+    p.fire();
+    assert_eq!(p.connect().1.as_deref(), Some("0"));
 
     // An id to start from counts, and a retry policy may still retry without one.
     let mut p = Pair::new(one_shot().last_event_id(Some("5".into())));

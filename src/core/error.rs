@@ -61,6 +61,17 @@ pub enum Error {
         /// The last failure.
         last: Box<Error>,
     },
+    /// A [one-shot](crate::core::config::MachineConfig::one_shot) stream broke before its end
+    /// and is not resumed: how far it got, and why.
+    #[error("the stream broke after {events} events (last id \"{last_event_id}\"): {cause}")]
+    Interrupted {
+        /// Events received before it broke (over all its connections).
+        events: u64,
+        /// The id of the last of them that had one (empty when none had).
+        last_event_id: String,
+        /// The failure.
+        cause: Box<Error>,
+    },
     /// An event's data did not decode into the handler's type. The event is not lost: its type
     /// and raw data are here.
     #[error("could not decode a `{event_type}` event: {message}")]
@@ -95,6 +106,7 @@ impl Error {
             Error::IdleTimeout { .. } => "idle-timeout",
             Error::EventTooLarge { .. } => "event-too-large",
             Error::GaveUp { .. } => "gave-up",
+            Error::Interrupted { .. } => "interrupted",
             Error::Decode { .. } => "decode",
             Error::InvalidOption { .. } => "invalid-option",
         }

@@ -103,6 +103,8 @@ pub struct Machine {
     opened_at: Option<Instant>,
     /// Whether the current connection delivered an event since it opened.
     progressed: bool,
+    /// Events received over the stream's life, for the error of a one-shot stream that breaks.
+    events_received: u64,
     /// When the transport was left to reconnect by itself (see
     /// [`Machine::handle_error_reconnecting`]), until that connection opens.
     reconnecting_since: Option<Instant>,
@@ -164,6 +166,7 @@ impl Machine {
             current: None,
             opened_at: None,
             progressed: false,
+            events_received: 0,
             reconnecting_since: None,
             reconnected_too_soon: false,
             attempt: 0,
@@ -342,16 +345,20 @@ impl Machine {
         let outputs = &mut self.outputs;
         let server_retry = &mut self.server_retry;
         let delivered_id = &mut self.delivered_id;
+        let events_received = &mut self.events_received;
         self.parser.feed_recycling(bytes, |item| {
             match item {
-                Item::Event(e) => match sink.as_mut() {
-                    Some(sink) => {
-                        sink(&e);
-                        delivered(delivered_id, &e);
-                        return Some(e);
+                Item::Event(e) => {
+                    *events_received += 1;
+                    match sink.as_mut() {
+                        Some(sink) => {
+                            sink(&e);
+                            delivered(delivered_id, &e);
+                            return Some(e);
+                        }
+                        None => outputs.push_back(Output::Event(e)),
                     }
-                    None => outputs.push_back(Output::Event(e)),
-                },
+                }
                 Item::Retry(ms) => *server_retry = Some(Duration::from_millis(ms)),
                 Item::Comment(_) => {}
                 Item::TooLarge { limit } => {
@@ -370,6 +377,7 @@ impl Machine {
         }
         self.touch(now);
         self.progressed = true;
+        self.events_received += 1;
         if self.parser.last_event_id() != event.last_event_id {
             self.parser.set_last_event_id(event.last_event_id.clone());
         }
@@ -604,6 +612,19 @@ impl Machine {
                 .decide_given(&error, Decision::Stop)
         } else {
             self.config.retry_policy.decide(&error)
+        };
+        // A one-shot stream that stops after events says how far it got (a 204 is the
+        // server's own stop, not a break).
+        let stops_broken =
+            decision == Decision::Stop && !matches!(error, Error::HttpStatus { status: 204, .. });
+        let error = if self.config.one_shot && stops_broken && self.events_received > 0 {
+            Error::Interrupted {
+                events: self.events_received,
+                last_event_id: self.parser.last_event_id().to_owned(),
+                cause: Box::new(error),
+            }
+        } else {
+            error
         };
         self.fail_as(error, decision, now);
     }

@@ -46,6 +46,15 @@ pub(crate) fn to_js(e: &Error) -> JsValue {
             set(&d, "data", data.as_str());
         }
         Error::InvalidOption { option, .. } => set(&d, "option", *option),
+        Error::Interrupted {
+            events,
+            last_event_id,
+            cause,
+        } => {
+            set(&d, "events", *events as f64);
+            set(&d, "lastEventId", last_event_id.as_str());
+            set(&d, "cause", to_js(cause));
+        }
         _ => {}
     }
     JsErrorClass::new(e.kind(), &e.to_string(), &d).into()

@@ -30,6 +30,7 @@ export type ErrorKind =
   | "idle-timeout"
   | "event-too-large"
   | "gave-up"
+  | "interrupted"
   | "decode"
   | "invalid-option";
 
@@ -49,8 +50,11 @@ export interface TypedEventSourceError extends Error {
   limit?: number;
   /** Attempts made before giving up (`gave-up`). */
   attempts?: number;
-  /** The last failure (`gave-up`). */
+  /** The last failure (`gave-up`), or the one that broke the stream (`interrupted`). */
   cause?: TypedEventSourceError;
+  /** How far a one-shot stream got before it broke (`interrupted`): events, and the last id. */
+  events?: number;
+  lastEventId?: string;
   /** The event's type and raw data (`decode`). */
   eventType?: string;
   data?: string;

@@ -806,7 +806,7 @@ test("post(): a one-shot stream completes at its end, resumes once it has an id,
       for await (const m of noId) before.push(m.seq);
       out.noId = "no error";
     } catch (e) {
-      out.noId = { got: before, kind: e.kind, reason: noId.state.reason.kind };
+      out.noId = { got: before, kind: e.kind, events: e.events, lastEventId: e.lastEventId, cause: e.cause.kind, reason: noId.state.reason.kind };
     }
     // An answer that ends in the middle of an event, under both policies.
     const cut = `/wpt/message?message=${encodeURIComponent('data: "whole"\n\ndata: "half"')}&newline=none`;
@@ -826,7 +826,8 @@ test("post(): a one-shot stream completes at its end, resumes once it has an id,
   const upTo = (n) => Array.from({ length: n }, (_, i) => i + 1);
   assert.deepEqual(r.whole, { got: upTo(50), reason: { kind: "completed", midEvent: false }, ready: 2 });
   assert.deepEqual(r.broken, { got: upTo(50), reason: { kind: "completed", midEvent: false } });
-  assert.deepEqual(r.noId, { got: upTo(5), kind: "network", reason: "failed" });
+  // The failure says how far the answer got.
+  assert.deepEqual(r.noId, { got: upTo(5), kind: "interrupted", events: 5, lastEventId: "", cause: "network", reason: "failed" });
   assert.deepEqual(r.discard, { data: ["whole"], reason: { kind: "completed", midEvent: true } });
   assert.deepEqual(r.dispatch, { data: ["whole", "half"], reason: { kind: "completed", midEvent: true } });
   assert.match(r.overEventSource, /^TypeError: .*`oneShot`: the browser's EventSource cannot do this/);
