@@ -887,3 +887,43 @@ test("resume: a stream started by a POST is resumed by the request the function 
   assert.equal((await requests(`${key}-bad`)).length, 1, "nothing sent once the function failed");
   assert.match(r.refused, /^TypeError: .*`resume`: the browser's EventSource cannot do this/);
 });
+
+test("a stream resumes after a page reload from the id the app stored, by the resume request", { timeout: 30_000 }, async () => {
+  const key = `reload-${Date.now()}`;
+  const url = `/sse?scenario=${key}&count=3&end=hold`;
+  const tab = await packagePage(browser, DEMO_URL);
+  try {
+    // Before the reload: a POST answer, its last id stored as each event arrives.
+    const before = await tab.evaluate(async (url) => {
+      const es = window.TES.post(url, "{}", { resume: () => ({ method: "GET" }) });
+      const got = [];
+      for await (const m of es) {
+        got.push(m.seq);
+        sessionStorage.setItem("last-id", es.lastEventId);
+        if (got.length === 3) break;
+      }
+      return got;
+    }, url);
+    await tab.reload();
+    const after = await tab.evaluate(async (url) => {
+      const m = await import("/pkg/typed_eventsource.js");
+      await m.default();
+      const es = m.TypedEventSource.post(url, "{}", {
+        lastEventId: sessionStorage.getItem("last-id") ?? undefined,
+        resume: () => ({ method: "GET" }),
+      });
+      const got = [];
+      for await (const e of es) {
+        got.push(e.seq);
+        if (got.length === 3) break;
+      }
+      return got;
+    }, url);
+    assert.deepEqual(before, [1, 2, 3]);
+    assert.deepEqual(after, [4, 5, 6], "resumed after the stored id, nothing lost or repeated");
+    const log = await requests(key);
+    assert.deepEqual(log.map((q) => [q.method, q.resumed_after]), [["POST", null], ["GET", 3]]);
+  } finally {
+    await tab.close();
+  }
+});
