@@ -87,4 +87,40 @@ $("drop").onclick = () => control("drop");
 $("fail").onclick = async () => { await control("fail", 4000); await control("drop"); };
 $("stall").onclick = () => control("stall", 4000);
 
-window.demo = { source, scenario, counts: () => ({ received, lost, repeated, last }) };
+// A model's answer: one POST whose streamed words end with the answer; breaking it halfway
+// shows it resume after the last word it had.
+let answerKey = "";
+$("ask").onclick = async () => {
+  answerKey = `${scenario}-answer-${Date.now()}`;
+  const words = 31;
+  const answer = TypedEventSource.post(
+    `/sse?scenario=${answerKey}&data=demo&event=token&total=${words}&interval_ms=120&end=close`,
+    JSON.stringify({ prompt: "How does SSE carry a model's answer?" }),
+    { backoff: { initialDelay: 300, jitter: "none" } },
+  );
+  // The first request is under way; each later "connecting" is a resumption.
+  let requests = 1;
+  $("answer-requests").textContent = "1";
+  $("answer").textContent = "";
+  $("ask").disabled = true;
+  $("break-answer").disabled = false;
+  answer.onstatechange = (s) => {
+    if (s.state === "connecting") $("answer-requests").textContent = String((requests += 1));
+    $("answer-state").textContent = s.state === "closed" ? s.reason.kind : s.state;
+    log(`answer: ${s.state === "closed" ? `closed (${s.reason.kind})` : s.state}`, s.state);
+  };
+  try {
+    for await (const t of answer.events("token")) $("answer").textContent += `${t.text} `;
+  } catch (e) {
+    log(`answer failed (${e.kind}): ${e.message}`, "error");
+  } finally {
+    $("ask").disabled = false;
+    $("break-answer").disabled = true;
+  }
+};
+$("break-answer").onclick = async () => {
+  log("control: break the answer", "control");
+  await fetch(`/control?scenario=${answerKey}&action=drop`, { method: "POST" });
+};
+
+window.demo = { source, scenario, counts: () => ({ received, lost, repeated, last }), answerKey: () => answerKey };

@@ -348,6 +348,41 @@ impl Scenario {
     }
 }
 
+/// The demo's streamed answer, one word per `token` event.
+pub const ANSWER: &[&str] = &[
+    "Server-Sent",
+    "Events",
+    "stream",
+    "an",
+    "answer",
+    "word",
+    "by",
+    "word",
+    "over",
+    "one",
+    "HTTP",
+    "response.",
+    "When",
+    "the",
+    "connection",
+    "breaks,",
+    "the",
+    "client",
+    "resumes",
+    "after",
+    "the",
+    "last",
+    "event",
+    "id,",
+    "so",
+    "no",
+    "word",
+    "is",
+    "lost",
+    "or",
+    "repeated.",
+];
+
 /// The demo's data: plausible, deterministic values for each kind of live update.
 fn demo_payload(kind: &str, seq: u64) -> serde_json::Value {
     const HEADLINES: &[&str] = &[
@@ -382,6 +417,10 @@ fn demo_payload(kind: &str, seq: u64) -> serde_json::Value {
         "chat" => serde_json::json!({
             "seq": seq, "from": NAMES[i % NAMES.len()], "message": MESSAGES[i % MESSAGES.len()],
             "text": format!("event {seq}"),
+        }),
+        // A model's answer, a word per event: `total=ANSWER.len()` ends it with its last word.
+        "token" => serde_json::json!({
+            "seq": seq, "text": ANSWER[(seq as usize + ANSWER.len() - 1) % ANSWER.len()],
         }),
         "stats" => serde_json::json!({
             "seq": seq, "cpu": (seq * 13) % 100, "memMb": 200 + (seq * 7) % 300,

@@ -86,3 +86,22 @@ test("a stalled stream is caught by the idle watchdog and replaced", async () =>
   }
   assert.deepEqual(pageErrors, []);
 });
+
+test("a model's answer streams over one POST to its end, and a break halfway resumes after the last word", { timeout: 40_000 }, async () => {
+  const full = "Server-Sent Events stream an answer word by word over one HTTP response. When the connection breaks, the client resumes after the last event id, so no word is lost or repeated.";
+  const ask = async (breakAfter) => {
+    await page.click("#ask");
+    if (breakAfter) {
+      await page.waitForFunction((n) => document.querySelector("#answer").textContent.trim().split(" ").length >= n, breakAfter, { timeout: 15_000 });
+      await page.click("#break-answer");
+    }
+    await page.waitForFunction(() => document.querySelector("#answer-state").textContent === "completed", null, { timeout: 20_000 });
+    const key = await page.evaluate(() => window.demo.answerKey());
+    const log = await (await fetch(`${DEMO_URL}/log?scenario=${key}`)).json();
+    return { text: (await page.textContent("#answer")).trim(), methods: log.records.map((r) => r.method) };
+  };
+  assert.deepEqual(await ask(0), { text: full, methods: ["POST"] });
+  // Broken halfway: resumed (the same POST, with Last-Event-ID), every word once.
+  assert.deepEqual(await ask(8), { text: full, methods: ["POST", "POST"] });
+  assert.equal(await page.textContent("#answer-requests"), "2");
+});
