@@ -1095,3 +1095,57 @@ fn each_error_has_the_kind_the_npm_package_names() {
     .collect();
     assert_eq!(kinds, ["ended", "refused", "http-status"]);
 }
+
+#[test]
+fn replays_of_events_already_delivered_are_dropped_when_asked() {
+    use typed_eventsource::core::machine::ReplayCheck;
+    let numeric = ReplayCheck::new(|id, last| id.parse::<u64>().ok() <= last.parse::<u64>().ok());
+    let mut p = Pair::new(exact().skip_replays(Some(numeric)));
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_bytes(
+        id,
+        b"id: 1\ndata: a\n\nid: 2\ndata: b\n\ndata: b2\n\n",
+        p.now,
+    );
+    assert_eq!(
+        events(&p.outputs()),
+        ["a", "b", "b2"],
+        "an event without an id is delivered"
+    );
+    p.m.handle_error(id, lost(), p.now);
+    p.fire();
+    let (id, resume) = p.connect();
+    assert_eq!(resume.as_deref(), Some("2"));
+    p.open(id);
+    // The server replays from 1: 1, 2 and the id-less event after 2 go; 3 is new.
+    p.m.handle_bytes(
+        id,
+        b"id: 1\ndata: a\n\nid: 2\ndata: b\n\ndata: b2\n\nid: 3\ndata: c\n\n",
+        p.now,
+    );
+    assert_eq!(events(&p.outputs()), ["c"]);
+    assert_eq!(p.m.last_event_id(), "3");
+    // A connection that breaks in the middle of a replay resumes after the last delivered.
+    p.m.handle_error(id, lost(), p.now);
+    p.fire();
+    let (id, resume) = p.connect();
+    assert_eq!(resume.as_deref(), Some("3"));
+    p.open(id);
+    p.m.handle_bytes(id, b"id: 3\ndata: c\n\n", p.now);
+    assert_eq!(
+        events(&p.outputs()),
+        Vec::<String>::new(),
+        "the first event, id 3 as the last, is a replay"
+    );
+    p.m.handle_error(id, lost(), p.now);
+    p.fire();
+    assert_eq!(p.connect().1.as_deref(), Some("3"));
+
+    // Without the option, replays are delivered, as the standard has it.
+    let mut p = Pair::new(exact());
+    let (id, _) = p.connect();
+    p.open(id);
+    p.m.handle_bytes(id, b"id: 2\ndata: b\n\nid: 1\ndata: a\n\n", p.now);
+    assert_eq!(events(&p.outputs()), ["b", "a"]);
+}

@@ -1275,3 +1275,35 @@ async fn a_stream_started_by_a_post_is_resumed_by_the_request_resume_with_makes(
     let log = support::log(&key).await;
     assert_eq!(log["records"][0]["method"], "GET", "{log}");
 }
+
+/// A server that replays from two events before the resume point: with `skip_replays`, every
+/// event arrives once; without, the replays arrive again, as the standard has it.
+#[wasm_bindgen_test]
+async fn replays_of_delivered_events_are_dropped_when_asked() {
+    for skip in [true, false] {
+        let key = support::scenario("replay");
+        let url = support::sse_url(&key, "total=9&count=3&end=drop&replay=2");
+        let seen = Shared::default();
+        let mut b = recording(&url, Transport::Fetch, &["message"], &seen);
+        if skip {
+            b = b.skip_replays(|id, last| id.parse::<u64>().ok() <= last.parse::<u64>().ok());
+        }
+        let _source = b.open().expect("opens");
+        until("the stream's end", 10_000, &seen, |s| closed(s).is_some()).await;
+        if skip {
+            assert_eq!(seqs(&seen), (1..=9).collect::<Vec<_>>());
+        } else {
+            assert!(
+                seqs(&seen).len() > 9,
+                "replays delivered: {:?}",
+                seqs(&seen)
+            );
+        }
+        // Each resumption asked for what follows the last event delivered.
+        let log = support::log(&key).await;
+        assert_eq!(log["records"][1]["resumed_after"], 3, "{log}");
+        if skip {
+            assert_eq!(log["records"][2]["resumed_after"], 4, "{log}");
+        }
+    }
+}

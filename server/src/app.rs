@@ -167,9 +167,11 @@ async fn sse(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     let drops = controls.watch_drops(&s.key);
+    // A replaying server starts before the resume point.
+    let start = after.map_or(0, |a| a.saturating_sub(s.replay));
     tokio::spawn(stream::run(
         s,
-        after.unwrap_or(0),
+        start,
         logs,
         record.n,
         tx,

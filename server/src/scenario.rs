@@ -102,6 +102,9 @@ pub struct Scenario {
     pub retry_after: Option<u64>,
     /// Name of the query parameter that carries the last event id when resuming.
     pub resume_param: String,
+    /// On a resumed request, start this many events before the resume point: a server that
+    /// replays events the client may already have.
+    pub replay: u64,
 }
 
 /// Why a query was refused.
@@ -137,6 +140,7 @@ const KNOWN: &[&str] = &[
     "fail_first",
     "retry_after",
     "resume_param",
+    "replay",
     // Cache busters and the like are accepted and ignored.
     "t",
 ];
@@ -288,6 +292,7 @@ impl Scenario {
             fail_first: number(q, "fail_first")?,
             retry_after: number(q, "retry_after")?,
             resume_param,
+            replay: number(q, "replay")?.unwrap_or(0),
         })
     }
 

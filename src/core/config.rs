@@ -87,6 +87,32 @@ impl fmt::Debug for RetryPolicy {
     }
 }
 
+/// Tells an event the client already has, replayed by a server that resumes from an earlier
+/// point: `f(id, last)` is whether the event with `id` comes at or before `last`, the id of
+/// the last event delivered (numeric ids: `id.parse::<u64>() <= last.parse()`). See
+/// [`MachineConfig::skip_replays`].
+#[derive(Clone)]
+pub struct ReplayCheck(Rc<IsReplayFn>);
+
+type IsReplayFn = dyn Fn(&str, &str) -> bool;
+
+impl ReplayCheck {
+    /// Wraps a comparison.
+    pub fn new(f: impl Fn(&str, &str) -> bool + 'static) -> Self {
+        ReplayCheck(Rc::new(f))
+    }
+
+    pub(crate) fn is_replay(&self, id: &str, last: &str) -> bool {
+        (self.0)(id, last)
+    }
+}
+
+impl fmt::Debug for ReplayCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReplayCheck(..)")
+    }
+}
+
 /// The machine's settings.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -117,6 +143,12 @@ pub struct MachineConfig {
     /// `true` dispatches it, as several model APIs' clients do. Either way the close reason
     /// says so. Default: `false`.
     pub dispatch_unfinished: bool,
+    /// Drops the events a server replays that the client already has (parsed by the machine,
+    /// the fetch transport): each event that brings a new id, and the first event of each
+    /// connection, is judged against the id of the last event delivered; one judged a replay
+    /// is dropped with the events without an id of their own that follow it, and the stream
+    /// resumes after the last event delivered. Default: `None` (every event is delivered).
+    pub skip_replays: Option<ReplayCheck>,
 }
 
 impl MachineConfig {
@@ -159,6 +191,12 @@ impl MachineConfig {
     /// Sets [`MachineConfig::one_shot`].
     pub fn one_shot(mut self, value: bool) -> Self {
         self.one_shot = value;
+        self
+    }
+
+    /// Sets [`MachineConfig::skip_replays`].
+    pub fn skip_replays(mut self, value: Option<ReplayCheck>) -> Self {
+        self.skip_replays = value;
         self
     }
 

@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-pub use super::config::{default_decision, Decision, Environment, MachineConfig, RetryPolicy};
+pub use super::config::{
+    default_decision, Decision, Environment, MachineConfig, ReplayCheck, RetryPolicy,
+};
 use super::error::{CloseReason, Error};
 use super::parser::{Event, Item, Parser};
 
@@ -105,6 +107,10 @@ pub struct Machine {
     progressed: bool,
     /// Events received over the stream's life, for the error of a one-shot stream that breaks.
     events_received: u64,
+    /// With [`MachineConfig::skip_replays`]: the id of the last event delivered, the id of the
+    /// last event parsed (an event that keeps it brought no id of its own), and whether the
+    /// events being parsed are a replay.
+    replay: ReplayState,
     /// When the transport was left to reconnect by itself (see
     /// [`Machine::handle_error_reconnecting`]), until that connection opens.
     reconnecting_since: Option<Instant>,
@@ -167,6 +173,7 @@ impl Machine {
             opened_at: None,
             progressed: false,
             events_received: 0,
+            replay: ReplayState::default(),
             reconnecting_since: None,
             reconnected_too_soon: false,
             attempt: 0,
@@ -178,6 +185,7 @@ impl Machine {
             delivered_id: String::new(),
         };
         m.delivered_id = m.parser.last_event_id().to_owned();
+        m.replay.delivered.clone_from(&m.delivered_id);
         m.connect_or_pause(now);
         m
     }
@@ -203,6 +211,7 @@ impl Machine {
     pub fn set_last_event_id(&mut self, id: &str) {
         self.parser.set_last_event_id(id);
         self.delivered_id = id.to_owned();
+        self.replay.delivered = id.to_owned();
     }
 
     /// The reconnection time: the server's last `retry:` as it sent it (before the back-off's
@@ -346,9 +355,16 @@ impl Machine {
         let server_retry = &mut self.server_retry;
         let delivered_id = &mut self.delivered_id;
         let events_received = &mut self.events_received;
+        let check = self.config.skip_replays.as_ref();
+        let replay = &mut self.replay;
         self.parser.feed_recycling(bytes, |item| {
             match item {
                 Item::Event(e) => {
+                    if let Some(check) = check {
+                        if replay.skips(check, &e) {
+                            return Some(e);
+                        }
+                    }
                     *events_received += 1;
                     match sink.as_mut() {
                         Some(sink) => {
@@ -368,6 +384,11 @@ impl Machine {
             }
             None
         });
+        // Dropped replays moved the parser's id back: resume after the last event delivered.
+        if self.replay.skipping && self.parser.last_event_id() != self.replay.delivered {
+            self.parser
+                .set_last_event_id(self.replay.delivered.as_str());
+        }
     }
 
     /// An event that the browser parsed (`EventSource` transport).
@@ -542,6 +563,7 @@ impl Machine {
             .retain(|o| !matches!(o, Output::Event(_) | Output::Error(_)));
         if had_events {
             self.parser.set_last_event_id(self.delivered_id.as_str());
+            self.replay.delivered.clone_from(&self.delivered_id);
         }
         self.close_with(CloseReason::UserClosed);
     }
@@ -588,6 +610,9 @@ impl Machine {
 
     fn connect(&mut self, now: Instant) {
         self.drop_connection();
+        // A replay starts with a connection: its first event is judged, whatever its id.
+        self.replay.parsed = None;
+        self.replay.skipping = false;
         self.next_id += 1;
         let id = ConnectionId(self.next_id);
         self.current = Some(id);
@@ -681,6 +706,34 @@ impl Machine {
             attempt: self.attempt,
             delay,
         });
+    }
+}
+
+/// What [`MachineConfig::skip_replays`] keeps between events.
+#[derive(Debug, Default)]
+struct ReplayState {
+    /// The id of the last event delivered.
+    delivered: String,
+    /// The id of the last event parsed on this connection; `None` before the first.
+    parsed: Option<String>,
+    /// Whether the events being parsed are a replay.
+    skipping: bool,
+}
+
+impl ReplayState {
+    /// Whether `e` is to be dropped as a replay: an event that brings a new id (or the first
+    /// of a connection) is judged; one without an id of its own goes with the one before it.
+    fn skips(&mut self, check: &ReplayCheck, e: &Event) -> bool {
+        if self.parsed.as_deref() != Some(e.last_event_id.as_str()) {
+            self.parsed = Some(e.last_event_id.clone());
+            self.skipping = !self.delivered.is_empty()
+                && !e.last_event_id.is_empty()
+                && check.is_replay(&e.last_event_id, &self.delivered);
+        }
+        if !self.skipping && self.delivered != e.last_event_id {
+            self.delivered.clone_from(&e.last_event_id);
+        }
+        self.skipping
     }
 }
 

@@ -9,7 +9,7 @@
 // The names the options take, and those of `options.backoff`.
 const KNOWN = ["transport", "withCredentials", "credentials", "headers", "method", "body", "backoff", "retry",
   "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden", "signal",
-  "oneShot", "unfinished", "resume"];
+  "oneShot", "unfinished", "resume", "isReplay"];
 const BACKOFF = ["initialDelay", "factor", "maxDelay", "jitter", "maxAttempts", "maxElapsed", "resetAfter", "retryFloor",
   "serverMax"];
 
@@ -98,6 +98,7 @@ export function check(options) {
   }
   if (o.retry !== undefined && typeof o.retry !== "function") throw new TypeError("option `retry` must be a function");
   if (o.resume !== undefined && typeof o.resume !== "function") throw new TypeError("option `resume` must be a function");
+  if (o.isReplay !== undefined && typeof o.isReplay !== "function") throw new TypeError("option `isReplay` must be a function");
   // Read by the class itself (typed_eventsource.js): aborting it closes the source.
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError("option `signal` must be an AbortSignal");
   return {
@@ -106,6 +107,6 @@ export function check(options) {
     headersFn: typeof headers === "function" ? headers : undefined, method: r.string("method"), body: r.string("body"),
     retry: o.retry, idleTimeout: r.number("idleTimeout"), param: r.string("lastEventIdParam"),
     lastEventId: r.string("lastEventId"), maxEventSize: r.whole("maxEventSize"), pauseWhenHidden: r.boolean("pauseWhenHidden") ?? false,
-    oneShot: r.boolean("oneShot") ?? false, unfinished: r.oneOf("unfinished", ["discard", "dispatch"]), resume: o.resume,
+    oneShot: r.boolean("oneShot") ?? false, unfinished: r.oneOf("unfinished", ["discard", "dispatch"]), resume: o.resume, isReplay: o.isReplay,
   };
 }

@@ -76,6 +76,8 @@ extern "C" {
     fn unfinished(this: &Checked) -> Option<String>;
     #[wasm_bindgen(method, getter)]
     fn resume(this: &Checked) -> Option<Function>;
+    #[wasm_bindgen(method, getter, js_name = isReplay)]
+    fn is_replay(this: &Checked) -> Option<Function>;
 
     /// What the `resume` option's function returned, as `options.js` read it.
     #[cfg(feature = "fetch")]
@@ -255,6 +257,20 @@ fn fetch_options(mut b: Builder, c: &Checked) -> Result<Builder, JsValue> {
     if let Some(f) = c.resume() {
         b = b.try_resume_with(resume_with(f));
     }
+    if let Some(f) = c.is_replay() {
+        // `isReplay(id, lastEventId)`: truthy drops the event. One that throws is reported,
+        // and the event delivered.
+        b = b.skip_replays(move |id, last| {
+            f.call2(&JsValue::NULL, &id.into(), &last.into())
+                .map_err(|e| {
+                    web_sys::console::error_2(
+                        &"typed-eventsource: the isReplay function failed:".into(),
+                        &e,
+                    )
+                })
+                .is_ok_and(|v| v.is_truthy())
+        });
+    }
     if c.unfinished().as_deref() == Some("dispatch") {
         b = b.dispatch_unfinished(true);
     }
@@ -275,6 +291,8 @@ fn fetch_options(b: Builder, c: &Checked) -> Result<Builder, JsValue> {
         Some("oneShot")
     } else if c.resume().is_some() {
         Some("resume")
+    } else if c.is_replay().is_some() {
+        Some("isReplay")
     } else {
         None
     };
@@ -294,6 +312,7 @@ fn js_name(option: &str) -> &str {
         "last_event_id_param" => "lastEventIdParam",
         "one_shot" => "oneShot",
         "resume_with" => "resume",
+        "skip_replays" => "isReplay",
         "transport" => "transport",
         other => other,
     }

@@ -137,6 +137,14 @@ export interface TypedEventSourceInit {
    * `headers` option's and `Last-Event-ID` are sent too). A function that throws fails the
    * connection with an `invalid-option` error.
    */
+  /**
+   * Drops the events a server replays that the source already delivered (fetch transport):
+   * `isReplay(id, lastEventId)` says whether the event with `id` comes at or before the last
+   * one delivered, e.g. `(id, last) => Number(id) <= Number(last)`. Each event that brings a
+   * new id, and the first of each connection, is judged; events without an id of their own go
+   * with the one before. Default: every event is delivered, as the standard has it.
+   */
+  isReplay?: (id: string, lastEventId: string) => boolean;
   resume?: (lastEventId: string) => { method?: string; url?: string | URL; headers?: Record<string, string>; body?: string };
 }
 

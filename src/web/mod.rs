@@ -308,6 +308,17 @@ impl Builder {
         self
     }
 
+    /// Drops the events a server replays that the stream already delivered (fetch transport
+    /// only; feature `fetch`): `f(id, last)` says whether the event with `id` comes at or
+    /// before `last`, the id of the last event delivered. See
+    /// [`MachineConfig::skip_replays`] for which events are judged. Default: every event is
+    /// delivered, as the standard has it.
+    #[cfg(feature = "fetch")]
+    pub fn skip_replays(mut self, f: impl Fn(&str, &str) -> bool + 'static) -> Self {
+        self.config.skip_replays = Some(crate::core::machine::ReplayCheck::new(f));
+        self
+    }
+
     /// A stream that ends (fetch transport only; feature `fetch`), as a POST that streams a
     /// model's answer does: its end closes it with
     /// [`CloseReason::Completed`](crate::CloseReason::Completed), not a reconnection, and a
@@ -466,7 +477,13 @@ impl Builder {
         }
         #[cfg(feature = "eventsource")]
         if o.transport == Transport::EventSource {
-            let one_shot = (self.config.one_shot && !self.reads_a_stream()).then_some("one_shot");
+            let one_shot = if self.reads_a_stream() {
+                None
+            } else if self.config.one_shot {
+                Some("one_shot")
+            } else {
+                self.config.skip_replays.is_some().then_some("skip_replays")
+            };
             if let Some(option) = fetch_only(o).or(one_shot) {
                 return bad(
                     option,

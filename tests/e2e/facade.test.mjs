@@ -927,3 +927,22 @@ test("a stream resumes after a page reload from the id the app stored, by the re
     await tab.close();
   }
 });
+
+test("isReplay drops the events a replaying server sends again; without it they arrive twice", { timeout: 30_000 }, async () => {
+  const key = `replay-${Date.now()}`;
+  const r = await page.evaluate(async (key) => {
+    const run = async (name, options) => {
+      const es = new window.TES(`/sse?scenario=${key}-${name}&total=9&count=3&end=drop&replay=2`, { transport: "fetch", backoff: { initialDelay: 20 }, ...options });
+      const got = [];
+      for await (const m of es) got.push(m.seq);
+      return got;
+    };
+    return {
+      skipped: await run("skip", { isReplay: (id, last) => Number(id) <= Number(last) }),
+      kept: await run("keep", {}),
+    };
+  }, key);
+  assert.deepEqual(r.skipped, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.ok(r.kept.length > 9, `replays delivered without the option: ${r.kept}`);
+  assert.deepEqual((await requests(`${key}-skip`)).map((q) => q.resumed_after).slice(0, 3), [null, 3, 4]);
+});
