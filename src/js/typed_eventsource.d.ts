@@ -249,6 +249,12 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   events<K extends keyof Events & string>(type: K): AsyncIterableIterator<Events[K]>;
   /** `for await (const data of source)`: the `message` events, as `events("message")`. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Events extends { message: infer M } ? M : unknown>;
+  /**
+   * `using source = new TypedEventSource(...)` (or `await using`): leaving the scope closes
+   * the source. Present where the engine has explicit resource management's symbols.
+   */
+  [Symbol.dispose](): void;
+  [Symbol.asyncDispose](): Promise<void>;
   /** Closes the stream for good. */
   close(): void;
   /** Opens a closed stream again, resuming after `lastEventId`. */

@@ -383,3 +383,20 @@ export class TypedEventSource extends EventTarget {
     }
   }
 }
+
+// Explicit resource management (`using`, `await using`), where the engine has its symbols:
+// leaving the scope closes the source.
+/** @type {any} */
+const proto = TypedEventSource.prototype;
+/** @this {TypedEventSource} */
+function dispose() {
+  this.close();
+}
+/** @this {TypedEventSource} */
+async function asyncDispose() {
+  this.close();
+}
+for (const [symbol, value] of /** @type {const} */ ([["dispose", dispose], ["asyncDispose", asyncDispose]])) {
+  const key = /** @type {any} */ (Symbol)[symbol];
+  if (typeof key === "symbol") Object.defineProperty(proto, key, { value, writable: true, configurable: true });
+}

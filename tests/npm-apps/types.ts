@@ -102,3 +102,13 @@ export async function iterate(): Promise<number> {
   new TypedEventSource("/sse", { signal: "soon" });
   return n;
 }
+
+// `using` and `await using` close the source at the end of the scope.
+export async function scoped(): Promise<void> {
+  {
+    using source = new TypedEventSource("/sse");
+    source.on("message", () => {});
+  }
+  await using other = new TypedEventSource("/sse");
+  other.close();
+}
