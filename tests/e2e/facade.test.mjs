@@ -867,7 +867,7 @@ test("resume: a stream started by a POST is resumed by the request the function 
     try {
       for await (const m of bad) before.push(m.seq);
     } catch (e) {
-      failure = { kind: e.kind, option: e.option, message: e.message };
+      failure = { kind: e.kind, events: e.events, cause: e.cause.kind, option: e.cause.option, message: e.message };
     }
     let refused;
     try {
@@ -884,7 +884,10 @@ test("resume: a stream started by a POST is resumed by the request the function 
     ["GET", "3", "3"],
   ]);
   assert.deepEqual(r.before, [1, 2]);
-  assert.equal(r.failure.kind, "invalid-option");
+  // The answer broke after two events and could not be resumed: how far it got, and why.
+  assert.equal(r.failure.kind, "interrupted");
+  assert.equal(r.failure.events, 2);
+  assert.equal(r.failure.cause, "invalid-option");
   assert.equal(r.failure.option, "resume");
   assert.match(r.failure.message, /no session to resume/);
   assert.equal((await requests(`${key}-bad`)).length, 1, "nothing sent once the function failed");
