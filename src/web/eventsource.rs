@@ -34,7 +34,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{EventSourceInit, MessageEvent};
 
 use super::browser::{ConnectionToken, Listener, SourceEvent};
-use super::sink::{self, Sink};
+use super::sink::{self, EventSink};
 use crate::core::error::Error;
 use crate::core::machine::ConnectionId;
 
@@ -50,7 +50,7 @@ pub(crate) struct EsConnection {
     source: web_sys::EventSource,
     listeners: Vec<Listener>,
     id: ConnectionId,
-    sink: Weak<dyn Sink>,
+    sink: Weak<dyn EventSink>,
     /// Whether the origin of this connection's events has been read (once per connection:
     /// it is one more call into the browser).
     origin_read: Rc<Cell<bool>>,
@@ -59,7 +59,7 @@ pub(crate) struct EsConnection {
 
 impl EsConnection {
     pub(crate) fn open(
-        sink: Weak<dyn Sink>,
+        sink: Weak<dyn EventSink>,
         id: ConnectionId,
         url: &str,
         with_credentials: bool,

@@ -26,7 +26,7 @@ use web_sys::{
 };
 
 use super::browser::{fetch_with_request, js_message, ConnectionToken};
-use super::sink::{self, Sink};
+use super::sink::{self, BodySink};
 use super::{Credentials, Options};
 use crate::core::error::Error;
 use crate::core::machine::ConnectionId;
@@ -39,7 +39,7 @@ pub(crate) struct FetchConnection {
 
 impl FetchConnection {
     pub(crate) fn open(
-        sink: Weak<dyn Sink>,
+        sink: Weak<dyn BodySink>,
         id: ConnectionId,
         options: Rc<Options>,
         url: String,
@@ -179,7 +179,7 @@ fn request(
 }
 
 async fn run(
-    sink: &Weak<dyn Sink>,
+    sink: &Weak<dyn BodySink>,
     id: ConnectionId,
     options: &Options,
     url: &str,

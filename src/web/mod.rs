@@ -169,6 +169,8 @@ pub(crate) type ResumeFn = dyn Fn(&str) -> Result<Resume, Error>;
 pub(crate) struct Options {
     pub(crate) url: String,
     pub(crate) transport: Transport,
+    /// How a connection is opened: the transport's, or the app's stream's.
+    pub(crate) connect: shared::Connector,
     pub(crate) credentials: Credentials,
     #[cfg(feature = "fetch")]
     pub(crate) fetch: FetchOptions,
@@ -243,8 +245,11 @@ impl fmt::Debug for Builder {
 
 impl Builder {
     /// Which API carries the stream. Default: [`Transport::EventSource`].
+    // Inlined so that a constant transport links only its own code (`shared::Connector`).
+    #[inline(always)]
     pub fn transport(mut self, transport: Transport) -> Self {
         self.options.transport = transport;
+        self.options.connect = shared::connector(transport);
         self
     }
 
@@ -584,6 +589,7 @@ impl EventSource {
             options: Options {
                 url: url.into(),
                 transport: Transport::default(),
+                connect: shared::connector(Transport::default()),
                 credentials: Credentials::default(),
                 #[cfg(feature = "fetch")]
                 fetch: FetchOptions::default(),
@@ -626,7 +632,10 @@ impl EventSource {
     /// ```
     #[cfg(feature = "fetch")]
     pub fn from_readable_stream(stream: web_sys::ReadableStream) -> Builder {
-        let mut b = EventSource::builder("about:event-stream").transport(Transport::Fetch);
+        let mut b = EventSource::builder("about:event-stream");
+        // What the options allow is the fetch transport's (no request, though: the checks).
+        b.options.transport = Transport::Fetch;
+        b.options.connect = shared::connect_readable;
         b.options.readable = Some(stream);
         b
     }

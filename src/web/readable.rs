@@ -15,16 +15,16 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use super::browser::{js_message, ConnectionToken};
-use super::sink::{self, Sink};
+use super::sink::{self, BodySink};
 use crate::core::error::Error;
 use crate::core::machine::ConnectionId;
 
 /// Reads `reader` to its end into the sink's connection `id`: each chunk (bytes, or a string,
-/// which goes in as its UTF-8) is handed to [`Sink::bytes`], and the end to
+/// which goes in as its UTF-8) is handed to [`BodySink::bytes`], and the end to
 /// `Machine::handle_end`. Stops, cancelling the stream, once the connection is no longer
 /// wanted. A read that fails (the stream errored, or the request was aborted) is the `Err`.
 pub(crate) async fn read_body(
-    sink: &Weak<dyn Sink>,
+    sink: &Weak<dyn BodySink>,
     id: ConnectionId,
     reader: &ReadableStreamDefaultReader,
 ) -> Result<(), JsValue> {
@@ -68,7 +68,7 @@ pub(crate) struct ReadableConnection {
 
 impl ReadableConnection {
     pub(crate) fn open(
-        sink: Weak<dyn Sink>,
+        sink: Weak<dyn BodySink>,
         id: ConnectionId,
         stream: &ReadableStream,
     ) -> Result<Self, Error> {

@@ -21,8 +21,13 @@ use super::fetch::FetchConnection;
 use super::handlers::Handlers;
 #[cfg(feature = "fetch")]
 use super::readable::ReadableConnection;
+#[cfg(feature = "fetch")]
+use super::sink::BodySink;
+#[cfg(feature = "eventsource")]
+use super::sink::EventSink;
 use super::sink::Sink;
 use super::{Options, Transport};
+use crate::core::error::Error;
 use crate::core::machine::{ConnectionId, Machine, Output, State};
 #[cfg(feature = "eventsource")]
 use crate::core::parser::Event;
@@ -226,36 +231,7 @@ impl Shared {
     }
 
     fn connect(self: &Rc<Self>, id: ConnectionId, last_event_id: Option<String>) {
-        let options = self.options.clone();
-        let url = match (&options.last_event_id_param, &last_event_id) {
-            (Some(param), Some(last)) => with_query(&options.url, param, last),
-            _ => options.url.clone(),
-        };
-        let sink: Weak<dyn Sink> = Rc::downgrade(self) as Weak<dyn Sink>;
-        #[cfg(feature = "fetch")]
-        if let Some(stream) = &options.readable {
-            let connection = ReadableConnection::open(sink, id, stream);
-            return self.run(|core, now| match connection {
-                Ok(c) => core.connection = Some((id, Connection::Readable(c))),
-                Err(e) => core.machine.handle_error(id, e, now),
-            });
-        }
-        let connection = match options.transport {
-            #[cfg(feature = "eventsource")]
-            Transport::EventSource => EsConnection::open(
-                sink,
-                id,
-                &url,
-                options.credentials == super::Credentials::Include,
-                options.last_event_id_param.is_none(),
-                &self.handlers.event_types(),
-            )
-            .map(Connection::EventSource),
-            #[cfg(feature = "fetch")]
-            Transport::Fetch => {
-                FetchConnection::open(sink, id, options, url, last_event_id).map(Connection::Fetch)
-            }
-        };
+        let connection = (self.options.connect)(self, id, last_event_id);
         self.run(|core, now| match connection {
             Ok(c) => core.connection = Some((id, c)),
             Err(e) => core.machine.handle_error(id, e, now),
@@ -359,6 +335,80 @@ impl Shared {
     }
 }
 
+/// Opens connection `id` of a stream, resuming after `last_event_id`: the transport's way,
+/// fixed when the stream is built ([`connector`], [`connect_readable`]). A function rather
+/// than a `match` on the transport, so that a build links the transports its streams use, not
+/// every one its features allow (with the default features, an app over the browser's
+/// `EventSource` leaves out the fetch transport, its parser and the futures glue).
+pub(crate) type Connector =
+    fn(&Rc<Shared>, ConnectionId, Option<String>) -> Result<Connection, Error>;
+
+/// The connector of `transport`. Inlined, so that a constant transport leaves the other out.
+#[inline(always)]
+pub(crate) fn connector(transport: Transport) -> Connector {
+    match transport {
+        #[cfg(feature = "eventsource")]
+        Transport::EventSource => connect_eventsource,
+        #[cfg(feature = "fetch")]
+        Transport::Fetch => connect_fetch,
+    }
+}
+
+/// The URL of an attempt: the stream's, with the last event ID as a query parameter when
+/// the options ask for one.
+fn attempt_url(options: &Options, last_event_id: Option<&str>) -> String {
+    match (&options.last_event_id_param, last_event_id) {
+        (Some(param), Some(last)) => with_query(&options.url, param, last),
+        _ => options.url.clone(),
+    }
+}
+
+#[cfg(feature = "eventsource")]
+fn connect_eventsource(
+    shared: &Rc<Shared>,
+    id: ConnectionId,
+    last_event_id: Option<String>,
+) -> Result<Connection, Error> {
+    let options = &shared.options;
+    EsConnection::open(
+        Rc::downgrade(shared) as Weak<dyn EventSink>,
+        id,
+        &attempt_url(options, last_event_id.as_deref()),
+        options.credentials == super::Credentials::Include,
+        options.last_event_id_param.is_none(),
+        &shared.handlers.event_types(),
+    )
+    .map(Connection::EventSource)
+}
+
+#[cfg(feature = "fetch")]
+fn connect_fetch(
+    shared: &Rc<Shared>,
+    id: ConnectionId,
+    last_event_id: Option<String>,
+) -> Result<Connection, Error> {
+    let options = shared.options.clone();
+    let url = attempt_url(&options, last_event_id.as_deref());
+    let sink = Rc::downgrade(shared) as Weak<dyn BodySink>;
+    FetchConnection::open(sink, id, options, url, last_event_id).map(Connection::Fetch)
+}
+
+/// The connector of a stream the app reads ([`EventSource::from_readable_stream`]).
+///
+/// [`EventSource::from_readable_stream`]: super::EventSource::from_readable_stream
+#[cfg(feature = "fetch")]
+pub(crate) fn connect_readable(
+    shared: &Rc<Shared>,
+    id: ConnectionId,
+    _: Option<String>,
+) -> Result<Connection, Error> {
+    let Some(stream) = &shared.options.readable else {
+        return Err(Error::Refused);
+    };
+    let sink = Rc::downgrade(shared) as Weak<dyn BodySink>;
+    ReadableConnection::open(sink, id, stream).map(Connection::Readable)
+}
+
 impl Sink for Shared {
     fn input(&self, f: &mut dyn FnMut(&mut Machine, Instant)) {
         self.run(|core, now| {
@@ -371,7 +421,13 @@ impl Sink for Shared {
         }
     }
 
-    #[cfg(feature = "eventsource")]
+    fn origin(&self, origin: String) {
+        *self.origin.borrow_mut() = origin;
+    }
+}
+
+#[cfg(feature = "eventsource")]
+impl EventSink for Shared {
     fn source_event(&self, id: ConnectionId, event_type: &str, e: SourceEvent) {
         let data = e.data().unwrap_or_default();
         let reads_id = self.handlers.reads_id(event_type);
@@ -399,8 +455,10 @@ impl Sink for Shared {
             me.pump();
         }
     }
+}
 
-    #[cfg(feature = "fetch")]
+#[cfg(feature = "fetch")]
+impl BodySink for Shared {
     fn bytes(&self, id: ConnectionId, bytes: &[u8]) -> bool {
         // The npm class takes a copy of each event as it is parsed (see `Handlers::on_copy`).
         #[cfg(feature = "js")]
@@ -420,10 +478,6 @@ impl Sink for Shared {
             me.pump();
         }
         go_on
-    }
-
-    fn origin(&self, origin: String) {
-        *self.origin.borrow_mut() = origin;
     }
 }
 

@@ -276,10 +276,14 @@ fn write_json_file(name: &str, value: &Value) -> Result {
 }
 
 /// The size benchmark's builds: cargo feature of `benches/size`, and what it holds.
-const SIZE_APPS: [(&str, &str); 3] = [
+const SIZE_APPS: [(&str, &str); 4] = [
     (
         "typed-eventsource",
         "typed-eventsource, EventSource transport",
+    ),
+    (
+        "typed-default",
+        "typed-eventsource, EventSource transport, default features (both transports)",
     ),
     ("typed-fetch", "typed-eventsource, fetch transport"),
     ("gloo", "gloo-net 0.6 EventSource"),

@@ -1,5 +1,6 @@
 //! One minimal app, three builds: open `url`, decode every `message` event's JSON into a
 //! struct with serde_json and pass its `seq` to `on_event`. Exactly one client feature is on.
+//! Every typed-eventsource build but `typed-fetch` uses the EventSource transport.
 #![allow(missing_docs)]
 
 use serde::Deserialize;
@@ -11,14 +12,22 @@ struct Payload {
     seq: u64,
 }
 
-#[cfg(any(feature = "typed-eventsource", feature = "typed-fetch"))]
+#[cfg(any(
+    feature = "typed-eventsource",
+    feature = "typed-default",
+    feature = "typed-fetch"
+))]
 thread_local! {
     static SOURCE: std::cell::RefCell<Option<typed_eventsource::EventSource>> =
         const { std::cell::RefCell::new(None) };
 }
 
 /// Opens the stream; `on_event` is called with each event's `seq`.
-#[cfg(any(feature = "typed-eventsource", feature = "typed-fetch"))]
+#[cfg(any(
+    feature = "typed-eventsource",
+    feature = "typed-default",
+    feature = "typed-fetch"
+))]
 #[wasm_bindgen]
 pub fn start(url: String, on_event: js_sys::Function) -> Result<(), JsValue> {
     use typed_eventsource::{EventSource, Transport};
