@@ -354,14 +354,13 @@ export class TypedEventSource extends EventTarget {
 
   /** @param {string} type @param {string} data @param {string} origin @param {number} closes */
   #event(type, data, origin, closes) {
-    /** @type {MessageEvent | undefined} */
-    let event;
-    const message = () => (event ??= new MessageEvent(type, { data, origin, lastEventId: this.lastEventId }));
     // A MessageEvent costs more than the rest of the dispatch: it is built only for whoever
     // can receive it, which an on() handler declaring exactly one parameter cannot.
-    if (this.#listened.has(type)) this.dispatchEvent(message());
+    /** @type {MessageEvent | undefined} */
+    let event;
+    if (this.#listened.has(type)) this.dispatchEvent(event = new MessageEvent(type, { data, origin, lastEventId: this.lastEventId }));
     const handlers = this.#handlers.get(type);
-    if (!handlers?.length || this.#closes !== closes) return;
+    if (handlers === undefined || handlers.length === 0 || this.#closes !== closes) return;
     let value;
     try {
       value = JSON.parse(data);
@@ -372,15 +371,26 @@ export class TypedEventSource extends EventTarget {
       else report(error);
       return;
     }
-    for (const f of handlers.length === 1 ? handlers : handlers.slice()) {
+    if (handlers.length === 1) return this.#call(handlers[0], value, event, type, data, origin);
+    for (const f of handlers.slice()) {
       if (this.#closes !== closes) return;
-      try {
-        if (f.length === 1) f(value);
-        else f(value, message());
-      } catch (e) {
-        report(e);
-      }
+      event = this.#call(f, value, event, type, data, origin);
     }
+  }
+
+  /**
+   * Calls one on() handler; returns the MessageEvent if one was built for it.
+   * @param {Function} f @param {unknown} value @param {MessageEvent | undefined} event
+   * @param {string} type @param {string} data @param {string} origin
+   */
+  #call(f, value, event, type, data, origin) {
+    try {
+      if (f.length === 1) f(value);
+      else f(value, event ??= new MessageEvent(type, { data, origin, lastEventId: this.lastEventId }));
+    } catch (e) {
+      report(e);
+    }
+    return event;
   }
 }
 
