@@ -71,8 +71,10 @@
 //! - [`web`]: the browser client built on the core.
 //! - `yew` and `leptos` (features of the same names): hooks, `use_event_source` and
 //!   `use_event_source_with_options`, that tie a stream to a component's lifetime.
-//! - Features `eventsource` and `fetch` (both on by default): the two transports; an app that
-//!   uses one can turn the other off to leave its code out of the wasm.
+//! - Features `eventsource` and `fetch` (both on by default): the two transports. A build links
+//!   only the transports its streams use; turning one off also refuses its options.
+//! - [`testing`] (feature `testing`): a scripted network and a virtual clock under the real
+//!   client, for an app's own tests.
 //! - Feature `talc`: [talc](https://docs.rs/talc) as the global allocator on wasm32, in place
 //!   of the standard library's dlmalloc (about 2 KB smaller gzipped; the npm package uses
 //!   it). Leave it off in an app that sets a global allocator of its own.
@@ -97,6 +99,8 @@ mod js;
 #[cfg(feature = "leptos")]
 pub mod leptos;
 pub mod web;
+#[cfg(feature = "testing")]
+pub use crate::web::testing;
 #[cfg(feature = "yew")]
 pub mod yew;
 

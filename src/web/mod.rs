@@ -41,6 +41,8 @@ mod shared;
 mod sink;
 #[cfg(feature = "stream")]
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::fmt;
 #[cfg(feature = "fetch")]
@@ -179,6 +181,9 @@ pub(crate) struct Options {
     /// ([`EventSource::from_readable_stream`]).
     #[cfg(feature = "fetch")]
     pub(crate) readable: Option<web_sys::ReadableStream>,
+    /// The scripted network and clock in place of the browser's ([`Builder::script`]).
+    #[cfg(feature = "testing")]
+    pub(crate) script: Option<testing::Script>,
 }
 
 /// What only the fetch transport can send.
@@ -397,6 +402,15 @@ impl Builder {
         self
     }
 
+    /// Connects through `script` (feature `testing`): a scripted network and a virtual clock
+    /// in place of the browser's, for tests (see [`testing`]). The stream's connections wait
+    /// for the script's answers, and its timers for the script's clock.
+    #[cfg(feature = "testing")]
+    pub fn script(mut self, script: &testing::Script) -> Self {
+        self.options.script = Some(script.clone());
+        self
+    }
+
     /// Seeds the back-off jitter, for reproducible delays. Default: a random seed.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -462,6 +476,13 @@ impl Builder {
                 "is locked: something reads it already, and a stream can be read only once",
             );
         }
+        #[cfg(feature = "testing")]
+        if o.readable.is_some() && o.script.is_some() {
+            return bad(
+                "script",
+                "a stream the app reads has no network to script (from_readable_stream)",
+            );
+        }
         #[cfg(feature = "fetch")]
         if o.readable.is_some() {
             let option = o.fetch.first_set().or_else(|| {
@@ -512,6 +533,10 @@ impl Builder {
     /// ([`Error::InvalidOption`] names it).
     pub fn open(mut self) -> Result<EventSource, Error> {
         let machine = self.machine()?;
+        #[cfg(feature = "testing")]
+        if self.options.script.is_some() {
+            self.options.connect = shared::connect_scripted;
+        }
         let shared = Shared::new(machine, self.options, self.handlers);
         shared.pump();
         Ok(EventSource { shared })
@@ -545,6 +570,10 @@ impl Builder {
             }
         };
         let seed = self.seed.unwrap_or_else(random_seed);
+        #[cfg(feature = "testing")]
+        if let Some(script) = &self.options.script {
+            return Ok(Machine::new(config, env, script.now(), seed));
+        }
         Ok(Machine::new(config, env, Instant::now(), seed))
     }
 }
@@ -596,6 +625,8 @@ impl EventSource {
                 last_event_id_param: None,
                 #[cfg(feature = "fetch")]
                 readable: None,
+                #[cfg(feature = "testing")]
+                script: None,
             },
             config: MachineConfig::default(),
             max_event_size: None,

@@ -45,13 +45,27 @@ pub(crate) enum Connection {
         #[expect(dead_code, reason = "held for its Drop, which cancels the stream")]
         ReadableConnection,
     ),
+    #[cfg(feature = "testing")]
+    Scripted(
+        #[expect(dead_code, reason = "held for its Drop, which tells the script")]
+        super::testing::ScriptedConnection,
+    ),
+}
+
+/// An armed timer: the browser's, or a script's virtual one (feature `testing`).
+enum Armed {
+    #[expect(dead_code, reason = "held for its Drop, which clears it")]
+    Real(Timer),
+    #[cfg(feature = "testing")]
+    #[expect(dead_code, reason = "held for its Drop, which disarms it")]
+    Virtual(super::testing::VirtualTimer),
 }
 
 pub(crate) struct Core {
     pub(crate) machine: Machine,
     pub(crate) connection: Option<(ConnectionId, Connection)>,
     /// The armed timer and the deadline it was armed for.
-    timer: Option<(Instant, Timer)>,
+    timer: Option<(Instant, Armed)>,
     lifecycle: Vec<Listener>,
     /// The last event of the browser's `EventSource`, when its ID has not been read yet.
     #[cfg(feature = "eventsource")]
@@ -164,6 +178,15 @@ impl Shared {
         self.pump();
     }
 
+    /// The time inputs are given: the browser's clock, or the script's (feature `testing`).
+    fn now(&self) -> Instant {
+        #[cfg(feature = "testing")]
+        if let Some(script) = &self.options.script {
+            return script.now();
+        }
+        Instant::now()
+    }
+
     /// Runs `f` on the whole state, then the inputs that arrived meanwhile; the caller pumps.
     pub(crate) fn run<R>(&self, f: impl FnOnce(&mut Core, Instant) -> R) -> R {
         let r = {
@@ -177,14 +200,14 @@ impl Shared {
                 *self.last_event_id.borrow_mut() = id.to_owned();
             }
             self.reconnection_time.set(core.machine.reconnection_time());
-            f(&mut core, Instant::now())
+            f(&mut core, self.now())
         };
         loop {
             let next = self.deferred.borrow_mut().pop_front();
             let Some(input) = next else { break };
             let mut core = self.core.borrow_mut();
             core.settle_id();
-            input(&mut core.machine, Instant::now());
+            input(&mut core.machine, self.now());
         }
         r
     }
@@ -250,19 +273,25 @@ impl Shared {
         if core.timer.as_ref().is_some_and(|(t, _)| *t <= deadline) {
             return;
         }
-        let wait = deadline.saturating_duration_since(Instant::now());
-        // setTimeout may fire up to a millisecond early by `performance.now()`: round up.
-        let ms = u32::try_from(crate::core::error::millis(wait))
-            .unwrap_or(u32::MAX)
-            .saturating_add(1);
         let weak = Rc::downgrade(self);
-        let timer = Timer::new(ms, move || {
+        let fire = move || {
             if let Some(shared) = weak.upgrade() {
                 let fired = shared.core.borrow_mut().timer.take();
                 shared.apply(|m, now| m.handle_timeout(now));
                 drop(fired);
             }
-        });
+        };
+        #[cfg(feature = "testing")]
+        if let Some(script) = &self.options.script {
+            core.timer = Some((deadline, Armed::Virtual(script.arm(deadline, fire))));
+            return;
+        }
+        let wait = deadline.saturating_duration_since(Instant::now());
+        // setTimeout may fire up to a millisecond early by `performance.now()`: round up.
+        let ms = u32::try_from(crate::core::error::millis(wait))
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
+        let timer = Armed::Real(Timer::new(ms, fire));
         core.timer = Some((deadline, timer));
     }
 
@@ -407,6 +436,46 @@ pub(crate) fn connect_readable(
     };
     let sink = Rc::downgrade(shared) as Weak<dyn BodySink>;
     ReadableConnection::open(sink, id, stream).map(Connection::Readable)
+}
+
+/// The connector of a stream with a script (feature `testing`): the attempt is recorded and
+/// waits for the script's answer.
+#[cfg(feature = "testing")]
+pub(crate) fn connect_scripted(
+    shared: &Rc<Shared>,
+    id: ConnectionId,
+    last_event_id: Option<String>,
+) -> Result<Connection, Error> {
+    let options = &shared.options;
+    let Some(script) = &options.script else {
+        return Err(Error::Refused);
+    };
+    let sent = &options.fetch;
+    let mut attempt = super::testing::Attempt {
+        url: attempt_url(options, last_event_id.as_deref()),
+        last_event_id: None,
+        method: sent.method.clone(),
+        body: sent.body.clone(),
+        headers: sent.headers.clone(),
+        at: std::time::Duration::ZERO,
+    };
+    // A resumption with a request of its own (`Builder::resume_with`), as the fetch
+    // transport makes it.
+    if let (Some(resume), Some(after)) = (&sent.resume, &last_event_id) {
+        let r = resume(after)?;
+        attempt.method = r.method;
+        attempt.body = r.body;
+        attempt.headers.extend(r.headers);
+        if let Some(url) = r.url {
+            attempt.url = browser::resolve(&url).map_err(|reason| Error::InvalidOption {
+                option: "resume_with",
+                reason,
+            })?;
+        }
+    }
+    attempt.last_event_id = last_event_id;
+    let sink = Rc::downgrade(shared) as Weak<dyn BodySink>;
+    Ok(Connection::Scripted(script.connect(sink, id, attempt)))
 }
 
 impl Sink for Shared {

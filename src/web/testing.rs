@@ -1,0 +1,370 @@
+//! Feature `testing`: a scripted network and a virtual clock, for testing an app that uses
+//! this crate without a server and without waiting.
+//!
+//! A [`Script`] stands in for the network under a real [`EventSource`] and its handlers
+//! ([`Builder::script`]): every connection the stream asks for is recorded as an [`Attempt`]
+//! (with its URL and `Last-Event-ID`) and waits for the test to answer it; the test sends a
+//! status, events, comments, `retry:` lines, an end or a broken connection, and moves a
+//! virtual clock with [`Script::advance`], which fires the stream's timers (back-off delays,
+//! `Retry-After`, the idle watchdog) as they fall due. Everything else is the crate's own:
+//! the parser, the reconnection machine, the back-off and the dispatch to handlers, so that
+//! a test sees what the app would see.
+//!
+//! The script answers as the fetch transport meets the network (a status, a content type,
+//! `Retry-After`, the body's bytes), whichever transport the builder names; the options that
+//! only the fetch transport can carry out are still refused over the EventSource transport.
+//! Page events (`online`, `offline`, visibility) are the browser's own, so a test can fire
+//! them at `window`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use typed_eventsource::testing::Script;
+//! use typed_eventsource::{EventSource, State};
+//!
+//! # fn main() -> Result<(), typed_eventsource::Error> {
+//! let script = Script::new();
+//! let source = EventSource::builder("/prices")
+//!     .script(&script)
+//!     .on_raw("message", |e| println!("{}", e.data))
+//!     .open()?;
+//! script.open().event("message", Some("1"), "one").drop_connection();
+//! assert!(matches!(source.state(), State::Reconnecting { .. }));
+//! script.advance(Duration::from_secs(1));
+//! assert_eq!(script.attempts()[1].last_event_id.as_deref(), Some("1"));
+//! # Ok(()) }
+//! ```
+//!
+//! [`EventSource`]: super::EventSource
+//! [`Builder::script`]: super::Builder::script
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use web_time::Instant;
+
+use super::browser::ConnectionToken;
+use super::sink::{self, BodySink};
+use crate::core::error::Error;
+use crate::core::machine::ConnectionId;
+
+/// One connection the stream asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// The URL requested (with the last event ID in the query when
+    /// [`Builder::last_event_id_param`](super::Builder::last_event_id_param) asks for it).
+    pub url: String,
+    /// The `Last-Event-ID` the request carries: `None` on a first connection.
+    pub last_event_id: Option<String>,
+    /// The request method.
+    pub method: String,
+    /// The request body, if any.
+    pub body: Option<String>,
+    /// The fixed request headers.
+    pub headers: Vec<(String, String)>,
+    /// When it was asked for, on the script's virtual clock.
+    pub at: Duration,
+}
+
+/// A scripted network and a virtual clock for one stream (see the [module](self) docs).
+///
+/// Cloning it gives another handle to the same script. The methods that answer a connection
+/// panic when there is none waiting or open, as an assertion would: the test expected one.
+#[derive(Clone)]
+pub struct Script {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    /// The real instant the virtual clock starts from.
+    start: Instant,
+    elapsed: Cell<Duration>,
+    attempts: RefCell<Vec<Attempt>>,
+    /// The stream's current connection: its id, its sink, and whether it has been answered.
+    current: RefCell<Option<Current>>,
+    /// Armed timers: their number, deadline and callback.
+    timers: RefCell<Vec<(u64, Instant, Fire)>>,
+    next_timer: Cell<u64>,
+}
+
+/// What a timer does when it fires.
+type Fire = Box<dyn FnOnce()>;
+
+struct Current {
+    id: ConnectionId,
+    sink: Weak<dyn BodySink>,
+    answered: bool,
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Script::new()
+    }
+}
+
+impl fmt::Debug for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Script")
+            .field("elapsed", &self.elapsed())
+            .field("attempts", &self.inner.attempts.borrow())
+            .field("connected", &self.connected())
+            .finish()
+    }
+}
+
+impl Script {
+    /// A script with its clock at zero and no connection yet.
+    pub fn new() -> Script {
+        Script {
+            inner: Rc::new(Inner {
+                start: Instant::now(),
+                elapsed: Cell::new(Duration::ZERO),
+                attempts: RefCell::new(Vec::new()),
+                current: RefCell::new(None),
+                timers: RefCell::new(Vec::new()),
+                next_timer: Cell::new(0),
+            }),
+        }
+    }
+
+    /// Every connection the stream has asked for, in order.
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.inner.attempts.borrow().clone()
+    }
+
+    /// Whether a connection is waiting or open (asked for, and not yet ended, broken or
+    /// aborted by the stream).
+    pub fn connected(&self) -> bool {
+        self.inner.current.borrow().is_some()
+    }
+
+    /// The time on the virtual clock since the script was made.
+    pub fn elapsed(&self) -> Duration {
+        self.inner.elapsed.get()
+    }
+
+    /// Answers the waiting connection `200` with `text/event-stream`: it opens.
+    pub fn open(&self) -> &Self {
+        self.respond(200, "text/event-stream", None)
+    }
+
+    /// Answers the waiting connection with `status` (and `text/event-stream`).
+    pub fn status(&self, status: u16) -> &Self {
+        self.respond(status, "text/event-stream", None)
+    }
+
+    /// Answers the waiting connection with `status` and a `Retry-After` header.
+    pub fn status_retry_after(&self, status: u16, retry_after: Duration) -> &Self {
+        self.respond(status, "text/event-stream", Some(retry_after))
+    }
+
+    /// Answers the waiting connection with `status`, `content_type` and, if given,
+    /// `Retry-After`.
+    ///
+    /// # Panics
+    /// When no connection is waiting for an answer.
+    pub fn respond(&self, status: u16, content_type: &str, retry_after: Option<Duration>) -> &Self {
+        let (id, sink) = self.connection("respond", false);
+        if let Some(c) = self.inner.current.borrow_mut().as_mut() {
+            c.answered = true;
+        }
+        let go_on = sink::input(&sink, |m, now| {
+            m.handle_response(id, status, Some(content_type), retry_after, now);
+            m.current() == Some(id)
+        });
+        if go_on != Some(true) {
+            self.gone(id);
+        }
+        self
+    }
+
+    /// Sends `text` as the next bytes of the open connection's body, as it is: whole events,
+    /// parts of one, comments, `retry:` lines.
+    ///
+    /// # Panics
+    /// When no connection is open.
+    pub fn send(&self, text: &str) -> &Self {
+        let (id, sink) = self.connection("send", true);
+        let go_on = sink.upgrade().is_some_and(|s| s.bytes(id, text.as_bytes()));
+        if !go_on {
+            self.gone(id);
+        }
+        self
+    }
+
+    /// Sends one event: its type (left out for `message`), its id if given, and its data, one
+    /// `data:` line per line.
+    pub fn event(&self, event_type: &str, id: Option<&str>, data: &str) -> &Self {
+        let mut text = String::new();
+        if event_type != "message" {
+            text.push_str("event: ");
+            text.push_str(event_type);
+            text.push('\n');
+        }
+        if let Some(id) = id {
+            text.push_str("id: ");
+            text.push_str(id);
+            text.push('\n');
+        }
+        for line in data.split('\n') {
+            text.push_str("data: ");
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push('\n');
+        self.send(&text)
+    }
+
+    /// Sends a comment line (`: text`), which feeds the idle watchdog.
+    pub fn comment(&self, text: &str) -> &Self {
+        self.send(&format!(": {text}\n"))
+    }
+
+    /// Sends a `retry:` line: the server's reconnection time.
+    pub fn retry(&self, after: Duration) -> &Self {
+        self.send(&format!("retry: {}\n", after.as_millis()))
+    }
+
+    /// The server ends the open connection's response.
+    pub fn end(&self) -> &Self {
+        let (id, sink) = self.connection("end", true);
+        self.gone(id);
+        sink::input(&sink, |m, now| m.handle_end(id, now));
+        self
+    }
+
+    /// The waiting or open connection breaks: a network error.
+    pub fn drop_connection(&self) -> &Self {
+        let (id, sink) = self.connection("drop_connection", false);
+        self.gone(id);
+        let error = Error::Network {
+            message: "the scripted connection was dropped".to_owned(),
+        };
+        sink::input(&sink, |m, now| m.handle_error(id, error, now));
+        self
+    }
+
+    /// Moves the virtual clock on by `by`, firing the stream's timers that fall due on the
+    /// way, in order, each at its own deadline.
+    pub fn advance(&self, by: Duration) -> &Self {
+        let target = self.inner.start + self.elapsed() + by;
+        loop {
+            let due = {
+                let mut timers = self.inner.timers.borrow_mut();
+                let next = timers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, at, _))| *at <= target)
+                    .min_by_key(|(_, (n, at, _))| (*at, *n))
+                    .map(|(i, _)| i);
+                next.map(|i| timers.remove(i))
+            };
+            let Some((_, at, fire)) = due else { break };
+            if at > self.now() {
+                self.inner.elapsed.set(at - self.inner.start);
+            }
+            fire();
+        }
+        self.inner.elapsed.set(target - self.inner.start);
+        self
+    }
+
+    /// The virtual clock's reading.
+    pub(crate) fn now(&self) -> Instant {
+        self.inner.start + self.elapsed()
+    }
+
+    /// Calls `fire` once the virtual clock reaches `deadline`, unless the timer is dropped
+    /// first.
+    pub(crate) fn arm(&self, deadline: Instant, fire: impl FnOnce() + 'static) -> VirtualTimer {
+        let n = self.inner.next_timer.get();
+        self.inner.next_timer.set(n + 1);
+        self.inner
+            .timers
+            .borrow_mut()
+            .push((n, deadline, Box::new(fire)));
+        VirtualTimer {
+            script: Rc::downgrade(&self.inner),
+            n,
+        }
+    }
+
+    /// Records the attempt and makes it the waiting connection.
+    pub(crate) fn connect(
+        &self,
+        sink: Weak<dyn BodySink>,
+        id: ConnectionId,
+        mut attempt: Attempt,
+    ) -> ScriptedConnection {
+        attempt.at = self.elapsed();
+        self.inner.attempts.borrow_mut().push(attempt);
+        *self.inner.current.borrow_mut() = Some(Current {
+            id,
+            sink,
+            answered: false,
+        });
+        ScriptedConnection {
+            script: Rc::downgrade(&self.inner),
+            id,
+            _token: ConnectionToken::new(),
+        }
+    }
+
+    /// The current connection, answered or not as `answered` asks.
+    fn connection(&self, what: &str, answered: bool) -> (ConnectionId, Weak<dyn BodySink>) {
+        match self.inner.current.borrow().as_ref() {
+            Some(c) if c.answered || !answered => (c.id, c.sink.clone()),
+            Some(_) => panic!("Script::{what}: the connection has not been answered (open())"),
+            None => panic!(
+                "Script::{what}: no connection is waiting or open ({} attempts so far)",
+                self.inner.attempts.borrow().len()
+            ),
+        }
+    }
+
+    /// Forgets connection `id`: it ended, broke, or the stream let it go.
+    fn gone(&self, id: ConnectionId) {
+        forget(&self.inner, id);
+    }
+}
+
+fn forget(inner: &Inner, id: ConnectionId) {
+    let mut current = inner.current.borrow_mut();
+    if current.as_ref().is_some_and(|c| c.id == id) {
+        *current = None;
+    }
+}
+
+/// A scripted connection held by the stream; the stream dropping it (an abort) ends it.
+pub(crate) struct ScriptedConnection {
+    script: Weak<Inner>,
+    id: ConnectionId,
+    _token: ConnectionToken,
+}
+
+impl Drop for ScriptedConnection {
+    fn drop(&mut self) {
+        if let Some(inner) = self.script.upgrade() {
+            forget(&inner, self.id);
+        }
+    }
+}
+
+/// A timer on a script's virtual clock, disarmed when dropped.
+pub(crate) struct VirtualTimer {
+    script: Weak<Inner>,
+    n: u64,
+}
+
+impl Drop for VirtualTimer {
+    fn drop(&mut self) {
+        if let Some(inner) = self.script.upgrade() {
+            // Not while `advance` holds the list (a timer dropped from inside a fired one).
+            if let Ok(mut timers) = inner.timers.try_borrow_mut() {
+                timers.retain(|(n, _, _)| *n != self.n);
+            }
+        }
+    }
+}
