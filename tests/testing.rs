@@ -165,6 +165,8 @@ fn a_server_retry_line_sets_the_reconnection_delay() {
 
 #[wasm_bindgen_test]
 fn a_204_closes_for_good_and_nothing_is_left_armed() {
+    // Counted over every stream of the page (a test that panics leaves its stream behind).
+    let connections = live_resources().connections;
     let script = Script::new();
     let (source, seen) = open(&script, |b| b);
     script.status(204);
@@ -178,7 +180,7 @@ fn a_204_closes_for_good_and_nothing_is_left_armed() {
     assert_eq!(script.attempts().len(), 1);
     assert!(!script.connected());
     drop(source);
-    assert_eq!(live_resources().connections, 0);
+    assert_eq!(live_resources().connections, connections);
     assert!(seen.borrow().ticks.is_empty());
 }
 
@@ -248,4 +250,50 @@ fn the_readme_example() {
         script.open().event("price", Some("4"), "4");
         assert_eq!(*seen.borrow(), ["1", "2", "3", "4"]);
     }
+}
+
+/// The issue's own script: the test reads like the fault it checks.
+#[wasm_bindgen_test]
+fn a_played_script_reads_like_the_fault() {
+    let script = Script::new();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let log = seen.clone();
+    let _source = EventSource::builder("/feed")
+        .transport(Transport::Fetch)
+        .backoff(Backoff::default().jitter(Jitter::None))
+        .script(&script)
+        .on_raw("message", move |e| log.borrow_mut().push(e.data.clone()))
+        .open()
+        .unwrap();
+    script.play(
+        "fresh, open, 3 events, drop,
+         503 retry-after 2, 503 retry-after 2,
+         resume from 3, open, 1 event",
+    );
+    assert_eq!(*seen.borrow(), ["1", "2", "3", "4"]);
+    let at: Vec<u128> = script.attempts().iter().map(|a| a.at.as_millis()).collect();
+    // The back-off (1 s, then 2 s, then 4 s, the longer of it and Retry-After each time).
+    assert_eq!(at, [0, 1_000, 3_000, 7_000]);
+}
+
+#[wasm_bindgen_test]
+#[should_panic(expected = "resume from 2")]
+fn a_played_script_checks_the_resumption() {
+    let script = Script::new();
+    let (_source, _seen) = open(&script, |b| b);
+    script.play("open, 3 events, drop, resume from 2");
+}
+
+#[wasm_bindgen_test]
+#[should_panic(expected = "unknown step `teleport`")]
+fn a_played_script_refuses_what_it_does_not_know() {
+    Script::new().play("teleport");
+}
+
+#[wasm_bindgen_test]
+#[should_panic(expected = "asks for no connection")]
+fn waiting_for_an_attempt_that_never_comes_fails_the_test() {
+    let script = Script::new();
+    let (_source, _seen) = open(&script, |b| b);
+    script.play("204, open");
 }

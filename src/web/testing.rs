@@ -87,6 +87,8 @@ struct Inner {
     /// Armed timers: their number, deadline and callback.
     timers: RefCell<Vec<(u64, Instant, Fire)>>,
     next_timer: Cell<u64>,
+    /// The id of the last event [`Script::play`] sent.
+    sent: Cell<u64>,
 }
 
 /// What a timer does when it fires.
@@ -125,6 +127,7 @@ impl Script {
                 current: RefCell::new(None),
                 timers: RefCell::new(Vec::new()),
                 next_timer: Cell::new(0),
+                sent: Cell::new(0),
             }),
         }
     }
@@ -244,6 +247,128 @@ impl Script {
         };
         sink::input(&sink, |m, now| m.handle_error(id, error, now));
         self
+    }
+
+    /// Moves the clock on, timer by timer, until the stream asks for a connection (at once if
+    /// one waits), and returns that attempt: the reconnection after a failure, however long
+    /// the back-off waits.
+    ///
+    /// # Panics
+    /// When the stream asks for none: it is closed, or paused (offline), or has no timer.
+    pub fn next_attempt(&self) -> Attempt {
+        loop {
+            if let Some(c) = self.inner.current.borrow().as_ref() {
+                if !c.answered {
+                    let attempts = self.inner.attempts.borrow();
+                    if let Some(a) = attempts.last() {
+                        return a.clone();
+                    }
+                }
+            }
+            let next = self
+                .inner
+                .timers
+                .borrow()
+                .iter()
+                .map(|(_, at, _)| *at)
+                .min();
+            let Some(at) = next else {
+                panic!(
+                    "Script::next_attempt: the stream asks for no connection and has no timer \
+                     armed (closed, or paused); {} attempts so far",
+                    self.inner.attempts.borrow().len()
+                );
+            };
+            self.advance(at.saturating_duration_since(self.now()));
+        }
+    }
+
+    /// Plays a script of steps, separated by commas, semicolons or new lines, so that a test
+    /// reads like the fault it checks:
+    ///
+    /// ```text
+    /// open, 3 events, drop, 503 retry-after 2, 503 retry-after 2, resume from 3, open, 1 event
+    /// ```
+    ///
+    /// - `open`: answers `200 text/event-stream`.
+    /// - `STATUS` or `STATUS retry-after SECONDS`: answers with that status.
+    /// - `N events` (or `1 event`): sends N `message` events whose id and data count on from
+    ///   the last one this way sent (1, 2, 3, ...).
+    /// - `drop`: the connection breaks. `end`: the server ends the response.
+    /// - `wait SECONDS`: moves the clock on (a stall, when nothing is sent).
+    /// - `comment`: a comment line. `retry MS`: a `retry:` line.
+    /// - `resume from ID`: checks that the next attempt carries `Last-Event-ID: ID`; `fresh`:
+    ///   that it carries none.
+    ///
+    /// A step that answers a connection when none waits first moves the clock on to the next
+    /// attempt ([`Script::next_attempt`]), so reconnection delays need no `wait`.
+    ///
+    /// # Panics
+    /// On a step it does not know, and when a step cannot happen (as an assertion would).
+    pub fn play(&self, steps: &str) -> &Self {
+        for step in steps
+            .split([',', ';', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            self.step(step);
+        }
+        self
+    }
+
+    fn step(&self, step: &str) {
+        let words: Vec<&str> = step.split_whitespace().collect();
+        let number = |w: &str| -> u64 {
+            w.parse()
+                .unwrap_or_else(|_| panic!("Script::play: `{w}` in `{step}` is not a number"))
+        };
+        let waiting = || self.next_attempt();
+        match words[..] {
+            ["open"] => {
+                waiting();
+                self.open();
+            }
+            [status] if status.parse::<u16>().is_ok() => {
+                waiting();
+                self.status(number(status) as u16);
+            }
+            [status, "retry-after", secs] if status.parse::<u16>().is_ok() => {
+                waiting();
+                self.status_retry_after(number(status) as u16, Duration::from_secs(number(secs)));
+            }
+            [n, "events" | "event"] => {
+                for _ in 0..number(n) {
+                    let id = self.inner.sent.get() + 1;
+                    self.inner.sent.set(id);
+                    let id = id.to_string();
+                    self.event("message", Some(&id), &id);
+                }
+            }
+            ["drop"] => {
+                self.drop_connection();
+            }
+            ["end"] => {
+                self.end();
+            }
+            ["wait", secs] => {
+                self.advance(Duration::from_secs(number(secs)));
+            }
+            ["comment"] => {
+                self.comment("scripted");
+            }
+            ["retry", ms] => {
+                self.retry(Duration::from_millis(number(ms)));
+            }
+            ["resume", "from", id] => {
+                let got = waiting().last_event_id;
+                assert_eq!(got.as_deref(), Some(id), "Script::play: `{step}`");
+            }
+            ["fresh"] => {
+                let got = waiting().last_event_id;
+                assert_eq!(got, None, "Script::play: `{step}`");
+            }
+            _ => panic!("Script::play: unknown step `{step}`"),
+        }
     }
 
     /// Moves the virtual clock on by `by`, firing the stream's timers that fall due on the

@@ -177,6 +177,14 @@ fn browser(tools: &Tools) -> Result {
         ])
         .env("SSE_SERVER", &server.url)
         .env("CHROMEDRIVER", &tools.chromedriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))?;
+    // An app's own component test over the test kit (no server): the Yew example's panel.
+    run(cargo()
+        .args(["test", "--target", WASM, "--manifest-path"])
+        .arg(cmd::root().join("examples/yew-dashboard/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(cmd::root().join("target/examples"))
+        .env("CHROMEDRIVER", &tools.chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
 }
 

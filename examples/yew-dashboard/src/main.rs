@@ -53,7 +53,11 @@ fn Panel() -> Html {
         .event_types(["news", "price"])
         .transport(Transport::Fetch)
         .configure(|b| {
-            b.backoff(Backoff::default().initial(std::time::Duration::from_millis(200)))
+            let b = b.backoff(Backoff::default().initial(std::time::Duration::from_millis(200)));
+            // In this app's own tests the stream runs over a scripted network (see `tests`).
+            #[cfg(test)]
+            let b = tests::scripted(b);
+            b
         });
     let feed = use_event_source_with_options::<Item>(&url, options);
     let row = |t: &str| {
@@ -89,4 +93,85 @@ fn App() -> Html {
 
 fn main() {
     yew::Renderer::<App>::new().render();
+}
+
+/// The panel tested as a user sees it, over a scripted network and a virtual clock
+/// (typed-eventsource's feature `testing`): no server, no waiting. `cargo xtask test` runs it
+/// in headless Chromium.
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::time::Duration;
+
+    use typed_eventsource::testing::Script;
+    use typed_eventsource::Builder;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    use super::Panel;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    thread_local! {
+        static SCRIPT: RefCell<Option<Script>> = const { RefCell::new(None) };
+    }
+
+    /// The builder of the panel's stream, over the test's script.
+    pub(super) fn scripted(b: Builder) -> Builder {
+        match SCRIPT.with(|s| s.borrow().clone()) {
+            Some(script) => b.script(&script),
+            None => b,
+        }
+    }
+
+    /// Lets Yew render what changed.
+    async fn rendered() {
+        yew::platform::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    fn text(root: &web_sys::Element, selector: &str) -> String {
+        root.query_selector(selector)
+            .unwrap()
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_panel_shows_the_latest_items_and_follows_a_reconnection() {
+        let script = Script::new();
+        SCRIPT.with(|s| *s.borrow_mut() = Some(script.clone()));
+        let document = web_sys::window().unwrap().document().unwrap();
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        yew::Renderer::<Panel>::with_root(root.clone().unchecked_into()).render();
+        rendered().await;
+        assert_eq!(text(&root, "#state"), "connecting");
+
+        script
+            .open()
+            .event("news", Some("1"), r#"{"seq":1,"text":"markets open"}"#)
+            .event("price", Some("2"), r#"{"seq":2,"text":"ACME 10.50"}"#);
+        rendered().await;
+        assert_eq!(text(&root, "#state"), "open");
+        assert_eq!(text(&root, "#seq"), "2");
+        assert_eq!(text(&root, "li[data-type=news]"), "news: markets open");
+        assert_eq!(text(&root, "li[data-type=price]"), "price: ACME 10.50");
+
+        // The connection drops: the panel says so, and the stream resumes after event 2 once
+        // the back-off (200 ms here) has passed on the virtual clock.
+        script.drop_connection();
+        rendered().await;
+        assert_eq!(text(&root, "#state"), "reconnecting");
+        let attempt = script.next_attempt();
+        assert_eq!(attempt.last_event_id.as_deref(), Some("2"));
+        assert!(attempt.at <= Duration::from_millis(200), "{:?}", attempt.at);
+        script
+            .open()
+            .event("price", Some("3"), r#"{"seq":3,"text":"ACME 10.75"}"#);
+        rendered().await;
+        assert_eq!(text(&root, "#state"), "open");
+        assert_eq!(text(&root, "li[data-type=price]"), "price: ACME 10.75");
+        // The re-renders (one per event) kept one stream: two attempts in all.
+        assert_eq!(script.attempts().len(), 2);
+    }
 }
