@@ -1,7 +1,8 @@
 //! The scenario table (`tests/scenarios/table.json`) through the Rust client, over each
 //! transport a row lists, in headless Chromium against the real server.
 //! `tests/e2e/scenarios.test.mjs` runs the same table through the npm class: a behaviour that
-//! differs between the surfaces fails a row.
+//! differs between the surfaces fails a row. Each fetch row's `script` plays the same fault on
+//! the test kit (feature `testing`), with no server: it must give the same observations.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -13,7 +14,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use typed_eventsource::{
-    Backoff, CloseReason, Decision, Error, EventSource, Jitter, RetryPolicy, State, Transport,
+    Backoff, Builder, CloseReason, Decision, Error, EventSource, Jitter, RetryPolicy, State,
+    Transport,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -28,6 +30,7 @@ struct Table {
 struct Row {
     name: String,
     query: String,
+    script: Option<String>,
     transports: Vec<String>,
     #[serde(default)]
     options: Options,
@@ -87,9 +90,13 @@ fn reason(r: &CloseReason) -> &'static str {
     }
 }
 
-async fn run(row: &Row, transport: Transport, key: &str) -> Rc<RefCell<Seen>> {
+type Slot = Rc<RefCell<Option<EventSource>>>;
+
+/// The row's stream to `url`: its options, and handlers that record what they see into the
+/// returned `Seen` and act on the source put into the returned slot.
+fn builder(row: &Row, transport: Transport, url: String) -> (Builder, Rc<RefCell<Seen>>, Slot) {
     let seen = Rc::new(RefCell::new(Seen::default()));
-    let slot: Rc<RefCell<Option<EventSource>>> = Rc::new(RefCell::new(None));
+    let slot: Slot = Rc::new(RefCell::new(None));
     let initial = Duration::from_millis(row.options.initial_delay_ms.unwrap_or(20));
     let mut backoff = Backoff::default()
         .initial(initial)
@@ -98,7 +105,7 @@ async fn run(row: &Row, transport: Transport, key: &str) -> Rc<RefCell<Seen>> {
     if let Some(n) = row.options.max_attempts {
         backoff = backoff.max_attempts(Some(n));
     }
-    let mut b = EventSource::builder(support::sse_url(key, &row.query))
+    let mut b = EventSource::builder(url)
         .transport(transport)
         .backoff(backoff);
     if !row.options.no_param {
@@ -160,6 +167,11 @@ async fn run(row: &Row, transport: Transport, key: &str) -> Rc<RefCell<Seen>> {
             }
         }
     });
+    (b, seen, slot)
+}
+
+async fn run(row: &Row, transport: Transport, key: &str) -> Rc<RefCell<Seen>> {
+    let (b, seen, slot) = builder(row, transport, support::sse_url(key, &row.query));
     let source = b.open().expect("opens");
     *slot.borrow_mut() = Some(source);
     let s = seen.clone();
@@ -188,27 +200,82 @@ async fn every_row_of_the_scenario_table() {
             if let Some(errors) = row.by_transport.get(t).and_then(|o| o.errors.clone()) {
                 want.errors = errors;
             }
-            let at = format!("{} ({t})", row.name);
-            assert_eq!(seen.events, want.events, "{at}");
-            assert_eq!(seen.errors, want.errors, "{at}");
-            assert_eq!(seen.closed, want.closed, "{at}");
-            assert_eq!(log["requests"], want.requests, "{at}");
-            if let Some(resumed) = &want.resumed_after {
-                let got: Vec<Option<u64>> = log["records"]
-                    .as_array()
-                    .expect("records")
-                    .iter()
-                    .map(|r| r["resumed_after"].as_u64())
-                    .collect();
-                assert_eq!(&got, resumed, "{at}");
-            }
-            if let Some(ms) = want.first_delay_at_least_ms {
-                assert!(
-                    seen.first_delay >= Some(Duration::from_millis(ms)),
-                    "{at}: {:?}",
-                    seen.first_delay
-                );
-            }
+            let resumed: Vec<Option<u64>> = log["records"]
+                .as_array()
+                .expect("records")
+                .iter()
+                .map(|r| r["resumed_after"].as_u64())
+                .collect();
+            let requests = log["requests"].as_u64().expect("requests");
+            check(
+                &format!("{} ({t})", row.name),
+                &seen,
+                &want,
+                requests,
+                &resumed,
+            );
         }
     }
+}
+
+/// Checks what a row's run observed, and the requests it made, against what it expects.
+fn check(at: &str, seen: &Seen, want: &Expect, requests: u64, resumed: &[Option<u64>]) {
+    assert_eq!(seen.events, want.events, "{at}");
+    assert_eq!(seen.errors, want.errors, "{at}");
+    assert_eq!(seen.closed, want.closed, "{at}");
+    assert_eq!(requests, want.requests, "{at}");
+    if let Some(want) = &want.resumed_after {
+        assert_eq!(resumed, &want[..], "{at}");
+    }
+    if let Some(ms) = want.first_delay_at_least_ms {
+        assert!(
+            seen.first_delay >= Some(Duration::from_millis(ms)),
+            "{at}: {:?}",
+            seen.first_delay
+        );
+    }
+}
+
+/// The fetch rows again, each over its `script` on the test kit instead of the server: the
+/// same options, handlers and expectations, no network and no waiting.
+#[cfg(feature = "testing")]
+#[wasm_bindgen_test]
+fn every_fetch_row_played_on_the_test_kit() {
+    use typed_eventsource::testing::Script;
+
+    let table: Table =
+        serde_json::from_str(include_str!("scenarios/table.json")).expect("the table parses");
+    let mut played = 0;
+    for row in table
+        .rows
+        .iter()
+        .filter(|r| r.transports.iter().any(|t| t == "fetch"))
+    {
+        let steps = row
+            .script
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}: a fetch row needs a script", row.name));
+        let script = Script::new();
+        let (b, seen, slot) = builder(row, Transport::Fetch, "/scripted".to_owned());
+        *slot.borrow_mut() = Some(b.script(&script).open().expect("opens"));
+        script.play(steps);
+        let at = format!("{} (test kit)", row.name);
+        assert!(
+            seen.borrow().done,
+            "{at}: the script did not bring the stream to its end"
+        );
+        let attempts = script.attempts();
+        let resumed: Vec<Option<u64>> = attempts
+            .iter()
+            .map(|a| a.last_event_id.as_deref().and_then(|id| id.parse().ok()))
+            .collect();
+        let mut want = row.expect.clone();
+        if let Some(errors) = row.by_transport.get("fetch").and_then(|o| o.errors.clone()) {
+            want.errors = errors;
+        }
+        check(&at, &seen.borrow(), &want, attempts.len() as u64, &resumed);
+        slot.borrow_mut().take();
+        played += 1;
+    }
+    assert!(played >= 10, "{played} rows played");
 }

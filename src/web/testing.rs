@@ -292,13 +292,16 @@ impl Script {
     ///
     /// - `open`: answers `200 text/event-stream`.
     /// - `STATUS` or `STATUS retry-after SECONDS`: answers with that status.
+    /// - `content-type TYPE`: answers `200` with another content type.
     /// - `N events` (or `1 event`): sends N `message` events whose id and data count on from
-    ///   the last one this way sent (1, 2, 3, ...).
+    ///   the last one this way sent (1, 2, 3, ...), each in a chunk of its own; `N events
+    ///   together`: in one chunk.
     /// - `drop`: the connection breaks. `end`: the server ends the response.
     /// - `wait SECONDS`: moves the clock on (a stall, when nothing is sent).
     /// - `comment`: a comment line. `retry MS`: a `retry:` line.
-    /// - `resume from ID`: checks that the next attempt carries `Last-Event-ID: ID`; `fresh`:
-    ///   that it carries none.
+    /// - `resume from ID`: checks that the next attempt carries `Last-Event-ID: ID` (the
+    ///   events sent next count on from a numeric ID, as a server resumes); `fresh`: that it
+    ///   carries none.
     ///
     /// A step that answers a connection when none waits first moves the clock on to the next
     /// attempt ([`Script::next_attempt`]), so reconnection delays need no `wait`.
@@ -338,11 +341,16 @@ impl Script {
             }
             [n, "events" | "event"] => {
                 for _ in 0..number(n) {
-                    let id = self.inner.sent.get() + 1;
-                    self.inner.sent.set(id);
-                    let id = id.to_string();
-                    self.event("message", Some(&id), &id);
+                    self.send(&self.next_event());
                 }
+            }
+            [n, "events" | "event", "together"] => {
+                let text: String = (0..number(n)).map(|_| self.next_event()).collect();
+                self.send(&text);
+            }
+            ["content-type", content_type] => {
+                waiting();
+                self.respond(200, content_type, None);
             }
             ["drop"] => {
                 self.drop_connection();
@@ -362,6 +370,10 @@ impl Script {
             ["resume", "from", id] => {
                 let got = waiting().last_event_id;
                 assert_eq!(got.as_deref(), Some(id), "Script::play: `{step}`");
+                // The server resumes after it: the next events count on from there.
+                if let Ok(n) = id.parse() {
+                    self.inner.sent.set(n);
+                }
             }
             ["fresh"] => {
                 let got = waiting().last_event_id;
@@ -369,6 +381,13 @@ impl Script {
             }
             _ => panic!("Script::play: unknown step `{step}`"),
         }
+    }
+
+    /// The next event [`Script::play`] sends, as text: a `message` whose id and data count on.
+    fn next_event(&self) -> String {
+        let id = self.inner.sent.get() + 1;
+        self.inner.sent.set(id);
+        format!("id: {id}\ndata: {id}\n\n")
     }
 
     /// Moves the virtual clock on by `by`, firing the stream's timers that fall due on the
