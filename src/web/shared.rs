@@ -460,7 +460,8 @@ pub(crate) fn connect_scripted(
         at: std::time::Duration::ZERO,
     };
     // A resumption with a request of its own (`Builder::resume_with`), as the fetch
-    // transport makes it.
+    // transport makes it (`fetch::request`). Kept apart: one function for both cost the npm
+    // package 0.2 KB gzipped, which only the test kit would gain from.
     if let (Some(resume), Some(after)) = (&sent.resume, &last_event_id) {
         let r = resume(after)?;
         attempt.method = r.method;
