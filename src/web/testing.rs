@@ -200,24 +200,7 @@ impl Script {
     /// Sends one event: its type (left out for `message`), its id if given, and its data, one
     /// `data:` line per line.
     pub fn event(&self, event_type: &str, id: Option<&str>, data: &str) -> &Self {
-        let mut text = String::new();
-        if event_type != "message" {
-            text.push_str("event: ");
-            text.push_str(event_type);
-            text.push('\n');
-        }
-        if let Some(id) = id {
-            text.push_str("id: ");
-            text.push_str(id);
-            text.push('\n');
-        }
-        for line in data.split('\n') {
-            text.push_str("data: ");
-            text.push_str(line);
-            text.push('\n');
-        }
-        text.push('\n');
-        self.send(&text)
+        self.send(&event_text(event_type, id, data))
     }
 
     /// Sends a comment line (`: text`), which feeds the idle watchdog.
@@ -387,7 +370,8 @@ impl Script {
     fn next_event(&self) -> String {
         let id = self.inner.sent.get() + 1;
         self.inner.sent.set(id);
-        format!("id: {id}\ndata: {id}\n\n")
+        let id = id.to_string();
+        event_text("message", Some(&id), &id)
     }
 
     /// Moves the virtual clock on by `by`, firing the stream's timers that fall due on the
@@ -472,6 +456,29 @@ impl Script {
     fn gone(&self, id: ConnectionId) {
         forget(&self.inner, id);
     }
+}
+
+/// One event as a stream carries it: its type (left out for `message`), its id if given, and
+/// its data, one `data:` line per line, then the blank line that dispatches it.
+fn event_text(event_type: &str, id: Option<&str>, data: &str) -> String {
+    let mut text = String::new();
+    if event_type != "message" {
+        text.push_str("event: ");
+        text.push_str(event_type);
+        text.push('\n');
+    }
+    if let Some(id) = id {
+        text.push_str("id: ");
+        text.push_str(id);
+        text.push('\n');
+    }
+    for line in data.split('\n') {
+        text.push_str("data: ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push('\n');
+    text
 }
 
 fn forget(inner: &Inner, id: ConnectionId) {
