@@ -1,6 +1,7 @@
 //! The test kit (feature `testing`): the real client over a scripted network and a virtual
-//! clock, in headless Chromium, with no server and no waiting.
-#![cfg(all(target_arch = "wasm32", feature = "testing"))]
+//! clock, with no server and no waiting: in headless Chromium, and in a native `cargo test`
+//! (the same tests, for an app's logic tested without a browser).
+#![cfg(feature = "testing")]
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,8 +11,10 @@ use serde::Deserialize;
 use typed_eventsource::testing::Script;
 use typed_eventsource::web::live_resources;
 use typed_eventsource::{Backoff, CloseReason, Error, EventSource, Jitter, State, Transport};
-use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
+#[cfg(target_arch = "wasm32")]
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -56,7 +59,7 @@ fn tick(script: &Script, n: u64) {
     script.event("tick", Some(&n.to_string()), &format!("{{\"n\":{n}}}"));
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_drop_reconnects_after_the_back_off_and_resumes_from_the_last_id() {
     let script = Script::new();
     let (source, seen) = open(&script, |b| b);
@@ -86,7 +89,7 @@ fn a_drop_reconnects_after_the_back_off_and_resumes_from_the_last_id() {
     assert!(matches!(seen.borrow().errors[..], [Error::Network { .. }]));
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn two_503s_with_retry_after_wait_what_the_server_asked_then_the_stream_resumes() {
     let script = Script::new();
     let (source, seen) = open(&script, |b| b);
@@ -131,7 +134,7 @@ fn two_503s_with_retry_after_wait_what_the_server_asked_then_the_stream_resumes(
     assert_eq!(statuses, [503, 503]);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_stall_trips_the_idle_watchdog_on_the_virtual_clock_and_comments_keep_it_fed() {
     let script = Script::new();
     let (_source, seen) = open(&script, |b| b.idle_timeout(Duration::from_secs(10)));
@@ -150,7 +153,7 @@ fn a_stall_trips_the_idle_watchdog_on_the_virtual_clock_and_comments_keep_it_fed
     assert_eq!(script.attempts().len(), 2);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_server_retry_line_sets_the_reconnection_delay() {
     let script = Script::new();
     let (_source, _seen) = open(&script, |b| b);
@@ -163,7 +166,7 @@ fn a_server_retry_line_sets_the_reconnection_delay() {
     assert_eq!(script.attempts().len(), 2);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_204_closes_for_good_and_nothing_is_left_armed() {
     // Counted over every stream of the page (a test that panics leaves its stream behind).
     let connections = live_resources().connections;
@@ -184,7 +187,7 @@ fn a_204_closes_for_good_and_nothing_is_left_armed() {
     assert!(seen.borrow().ticks.is_empty());
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn closing_during_a_pending_reconnect_disarms_it() {
     let script = Script::new();
     let (source, _seen) = open(&script, |b| b);
@@ -195,7 +198,7 @@ fn closing_during_a_pending_reconnect_disarms_it() {
     assert!(!script.connected());
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_attempts_carry_the_request() {
     let script = Script::new();
     let (_source, _seen) = open(&script, |b| {
@@ -213,7 +216,7 @@ fn the_attempts_carry_the_request() {
     assert!(a.url.ends_with("/ticks"), "{}", a.url);
 }
 
-#[wasm_bindgen_test]
+#[test]
 #[should_panic(expected = "no connection is waiting or open")]
 fn answering_when_nothing_waits_fails_the_test() {
     let script = Script::new();
@@ -223,7 +226,7 @@ fn answering_when_nothing_waits_fails_the_test() {
 }
 
 /// The README's example ("Testing your app"), with the default back-off and its jitter.
-#[wasm_bindgen_test]
+#[test]
 fn the_readme_example() {
     for _ in 0..20 {
         let script = Script::new();
@@ -253,7 +256,7 @@ fn the_readme_example() {
 }
 
 /// The issue's own script: the test reads like the fault it checks.
-#[wasm_bindgen_test]
+#[test]
 fn a_played_script_reads_like_the_fault() {
     let script = Script::new();
     let seen = Rc::new(RefCell::new(Vec::new()));
@@ -276,7 +279,7 @@ fn a_played_script_reads_like_the_fault() {
     assert_eq!(at, [0, 1_000, 3_000, 7_000]);
 }
 
-#[wasm_bindgen_test]
+#[test]
 #[should_panic(expected = "resume from 2")]
 fn a_played_script_checks_the_resumption() {
     let script = Script::new();
@@ -284,13 +287,13 @@ fn a_played_script_checks_the_resumption() {
     script.play("open, 3 events, drop, resume from 2");
 }
 
-#[wasm_bindgen_test]
+#[test]
 #[should_panic(expected = "unknown step `teleport`")]
 fn a_played_script_refuses_what_it_does_not_know() {
     Script::new().play("teleport");
 }
 
-#[wasm_bindgen_test]
+#[test]
 #[should_panic(expected = "asks for no connection")]
 fn waiting_for_an_attempt_that_never_comes_fails_the_test() {
     let script = Script::new();

@@ -173,16 +173,21 @@ impl Drop for Timer {
     }
 }
 
-/// A property of the global object (`window` or the worker's `self`).
+/// A property of the global object (`window` or the worker's `self`); none outside wasm,
+/// where the test kit runs in a native `cargo test`.
 pub(crate) fn global_get(name: &str) -> Option<JsValue> {
+    if cfg!(not(target_arch = "wasm32")) {
+        return None;
+    }
     Reflect::get(&js_sys::global(), &JsValue::from_str(name))
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-/// The global object as an event target (for `online`, `offline`, `pageshow`).
-pub(crate) fn global_target() -> EventTarget {
-    js_sys::global().unchecked_into()
+/// The global object as an event target (for `online`, `offline`, `pageshow`); none where
+/// the global object is not one (Node, where the test kit runs).
+pub(crate) fn global_target() -> Option<EventTarget> {
+    global_get("addEventListener").map(|_| js_sys::global().unchecked_into())
 }
 
 /// The document, when there is one (not in a worker).
@@ -206,15 +211,21 @@ pub(crate) fn visible() -> bool {
         .is_none_or(|s| s != "hidden")
 }
 
-/// `location.href` of the page or worker, the base for relative URLs.
+/// `location.href` of the page or worker, the base for relative URLs. With the test kit
+/// (feature `testing`), `http://localhost/` where there is no location (Node), so that an
+/// app's relative URLs resolve there as in its pages.
 pub(crate) fn base_url() -> Option<String> {
-    global_get("location")
+    let href = global_get("location")
         .and_then(|l| Reflect::get(&l, &"href".into()).ok())
-        .and_then(|v| v.as_string())
+        .and_then(|v| v.as_string());
+    #[cfg(feature = "testing")]
+    let href = href.or_else(|| Some("http://localhost/".to_owned()));
+    href
 }
 
 /// `url` resolved as the browser resolves it, against the page's (or worker's) location;
 /// the error message when it is not a URL.
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn resolve(url: &str) -> Result<String, String> {
     match base_url() {
         Some(base) => web_sys::Url::new_with_base(url, &base),
@@ -222,6 +233,77 @@ pub(crate) fn resolve(url: &str) -> Result<String, String> {
     }
     .map(|u| u.href())
     .map_err(|e| js_message(&e))
+}
+
+/// The origin of absolute URL `url` (`scheme://host:port`), if it parses.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn origin(url: &str) -> Option<String> {
+    web_sys::Url::new(url).ok().map(|u| u.origin())
+}
+
+/// `encodeURIComponent(text)`.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn encode_uri_component(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
+}
+
+/// Outside wasm (the test kit in a native `cargo test`, feature `testing`), the WHATWG URL
+/// parser of the `url` crate resolves and takes origins as the browser does.
+#[cfg(all(not(target_arch = "wasm32"), feature = "testing"))]
+pub(crate) fn resolve(url: &str) -> Result<String, String> {
+    let base = base_url().and_then(|b| url::Url::parse(&b).ok());
+    url::Url::options()
+        .base_url(base.as_ref())
+        .parse(url)
+        .map(String::from)
+        .map_err(|e| format!("{url:?}: {e}"))
+}
+
+/// The origin of absolute URL `url`, if it parses.
+#[cfg(all(not(target_arch = "wasm32"), feature = "testing"))]
+pub(crate) fn origin(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+}
+
+/// What `encodeURIComponent` leaves as it is: letters, digits and `-_.!~*'()`.
+#[cfg(all(not(target_arch = "wasm32"), feature = "testing"))]
+const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// `encodeURIComponent(text)`.
+#[cfg(all(not(target_arch = "wasm32"), feature = "testing"))]
+pub(crate) fn encode_uri_component(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, URI_COMPONENT).to_string()
+}
+
+/// Outside wasm without the test kit, nothing connects: there is no browser.
+#[cfg(all(not(target_arch = "wasm32"), not(feature = "testing")))]
+pub(crate) fn resolve(url: &str) -> Result<String, String> {
+    Err(format!(
+        "{url:?}: a stream runs in a browser (or on the test kit, feature `testing`)"
+    ))
+}
+
+/// Outside wasm without the test kit: no origin.
+#[cfg(all(not(target_arch = "wasm32"), not(feature = "testing")))]
+pub(crate) fn origin(_url: &str) -> Option<String> {
+    None
+}
+
+/// Outside wasm without the test kit: unused (nothing connects).
+#[cfg(all(not(target_arch = "wasm32"), not(feature = "testing")))]
+pub(crate) fn encode_uri_component(text: &str) -> String {
+    text.to_owned()
 }
 
 /// The message of a thrown JavaScript value.

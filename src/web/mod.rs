@@ -522,9 +522,13 @@ impl Builder {
             Ok(url) => self.options.url = url,
             Err(e) => return bad("url", &e),
         }
-        #[cfg(feature = "fetch")]
+        #[cfg(all(feature = "fetch", target_arch = "wasm32"))]
         if let Err(e) = fetch::headers(&self.options.fetch.headers, &[], None) {
             return bad("headers", &browser::js_message(&e));
+        }
+        #[cfg(all(feature = "fetch", not(target_arch = "wasm32")))]
+        if let Some((name, _)) = self.options.fetch.headers.iter().find(|h| !valid_header(h)) {
+            return bad("headers", &format!("{name:?} is not a valid header"));
         }
         Ok(())
     }
@@ -578,9 +582,28 @@ impl Builder {
     }
 }
 
+/// Whether a header is one the browser's `Headers` takes (outside wasm, where there is none):
+/// a name of token characters, a value without NUL, CR or LF.
+#[cfg(all(feature = "fetch", not(target_arch = "wasm32")))]
+fn valid_header((name, value): &(String, String)) -> bool {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    !name.is_empty()
+        && name.bytes().all(token)
+        && !value.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n'))
+}
+
 /// A seed for the back-off's jitter, from `Math.random()`.
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn random_seed() -> u64 {
     (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+}
+
+/// A seed for the back-off's jitter outside wasm (the test kit in a native `cargo test`): the
+/// standard library's per-process random hashing keys.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0u8)
 }
 
 /// A Server-Sent Events stream with typed handlers and a reconnection policy.

@@ -105,9 +105,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(machine: Machine, options: Options, handlers: Handlers) -> Rc<Shared> {
-        let origin = web_sys::Url::new(&options.url)
-            .map(|u| u.origin())
-            .unwrap_or_default();
+        let origin = browser::origin(&options.url).unwrap_or_default();
         Rc::new_cyclic(|me| Shared {
             me: me.clone(),
             state: RefCell::new(machine.state().clone()),
@@ -317,25 +315,26 @@ impl Shared {
     }
 
     fn lifecycle_listeners(self: &Rc<Self>) -> Vec<Listener> {
-        let global = browser::global_target();
         let mut listeners = Vec::with_capacity(4);
-        for (event, online) in [("online", true), ("offline", false)] {
+        if let Some(global) = browser::global_target() {
+            for (event, online) in [("online", true), ("offline", false)] {
+                let weak = Rc::downgrade(self);
+                listeners.push(Listener::new(&global, event, move |_| {
+                    if let Some(s) = weak.upgrade() {
+                        s.apply(move |m, now| m.handle_online(online, now));
+                    }
+                }));
+            }
             let weak = Rc::downgrade(self);
-            listeners.push(Listener::new(&global, event, move |_| {
-                if let Some(s) = weak.upgrade() {
-                    s.apply(move |m, now| m.handle_online(online, now));
+            listeners.push(Listener::new(&global, "pageshow", move |e| {
+                let persisted = e
+                    .dyn_ref::<web_sys::PageTransitionEvent>()
+                    .is_some_and(|e| e.persisted());
+                if let (true, Some(s)) = (persisted, weak.upgrade()) {
+                    s.apply(|m, now| m.handle_page_restored(now));
                 }
             }));
         }
-        let weak = Rc::downgrade(self);
-        listeners.push(Listener::new(&global, "pageshow", move |e| {
-            let persisted = e
-                .dyn_ref::<web_sys::PageTransitionEvent>()
-                .is_some_and(|e| e.persisted());
-            if let (true, Some(s)) = (persisted, weak.upgrade()) {
-                s.apply(|m, now| m.handle_page_restored(now));
-            }
-        }));
         if let Some(document) = browser::document() {
             let weak = Rc::downgrade(self);
             listeners.push(Listener::new(&document, "visibilitychange", move |_| {
@@ -560,7 +559,7 @@ pub(crate) fn with_query(url: &str, name: &str, value: &str) -> String {
     let sep = if base.contains('?') { '&' } else { '?' };
     format!(
         "{base}{sep}{}={}{fragment}",
-        js_sys::encode_uri_component(name),
-        js_sys::encode_uri_component(value)
+        browser::encode_uri_component(name),
+        browser::encode_uri_component(value)
     )
 }

@@ -60,7 +60,7 @@ pub(crate) fn input<S: Sink + ?Sized, R>(
 /// Hands the sink the origin of `url`, when it parses (the fetch transport sees the final URL).
 #[cfg(feature = "fetch")]
 pub(crate) fn origin_of(sink: &Weak<dyn BodySink>, url: &str) {
-    if let (Some(sink), Ok(url)) = (sink.upgrade(), web_sys::Url::new(url)) {
-        sink.origin(url.origin());
+    if let (Some(sink), Some(origin)) = (sink.upgrade(), super::browser::origin(url)) {
+        sink.origin(origin);
     }
 }

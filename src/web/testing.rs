@@ -16,7 +16,11 @@
 //! Page events (`online`, `offline`, visibility) are the browser's own, so a test can fire
 //! them at `window`.
 //!
-//! ```no_run
+//! The kit runs in `wasm-bindgen-test` and in a native `cargo test` alike (the example below
+//! is a doc test). Outside a browser, relative URLs resolve against `http://localhost/` (with
+//! the `url` crate's WHATWG parser) and there are no page events.
+//!
+//! ```
 //! use std::time::Duration;
 //! use typed_eventsource::testing::Script;
 //! use typed_eventsource::{EventSource, State};
@@ -132,6 +136,12 @@ impl Script {
         }
     }
 
+    /// Whether `other` is a handle to this script.
+    #[cfg(feature = "js")]
+    pub(crate) fn same(&self, other: &Script) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Every connection the stream has asked for, in order.
     pub fn attempts(&self) -> Vec<Attempt> {
         self.inner.attempts.borrow().clone()
@@ -169,7 +179,17 @@ impl Script {
     /// # Panics
     /// When no connection is waiting for an answer.
     pub fn respond(&self, status: u16, content_type: &str, retry_after: Option<Duration>) -> &Self {
-        let (id, sink) = self.connection("respond", false);
+        or_panic(self.try_respond(status, content_type, retry_after));
+        self
+    }
+
+    pub(crate) fn try_respond(
+        &self,
+        status: u16,
+        content_type: &str,
+        retry_after: Option<Duration>,
+    ) -> Result<(), String> {
+        let (id, sink) = self.connection("respond", false)?;
         if let Some(c) = self.inner.current.borrow_mut().as_mut() {
             c.answered = true;
         }
@@ -180,7 +200,7 @@ impl Script {
         if go_on != Some(true) {
             self.gone(id);
         }
-        self
+        Ok(())
     }
 
     /// Sends `text` as the next bytes of the open connection's body, as it is: whole events,
@@ -189,12 +209,17 @@ impl Script {
     /// # Panics
     /// When no connection is open.
     pub fn send(&self, text: &str) -> &Self {
-        let (id, sink) = self.connection("send", true);
+        or_panic(self.try_send(text));
+        self
+    }
+
+    pub(crate) fn try_send(&self, text: &str) -> Result<(), String> {
+        let (id, sink) = self.connection("send", true)?;
         let go_on = sink.upgrade().is_some_and(|s| s.bytes(id, text.as_bytes()));
         if !go_on {
             self.gone(id);
         }
-        self
+        Ok(())
     }
 
     /// Sends one event: its type (left out for `message`), its id if given, and its data, one
@@ -215,21 +240,31 @@ impl Script {
 
     /// The server ends the open connection's response.
     pub fn end(&self) -> &Self {
-        let (id, sink) = self.connection("end", true);
+        or_panic(self.try_end());
+        self
+    }
+
+    pub(crate) fn try_end(&self) -> Result<(), String> {
+        let (id, sink) = self.connection("end", true)?;
         self.gone(id);
         sink::input(&sink, |m, now| m.handle_end(id, now));
-        self
+        Ok(())
     }
 
     /// The waiting or open connection breaks: a network error.
     pub fn drop_connection(&self) -> &Self {
-        let (id, sink) = self.connection("drop_connection", false);
+        or_panic(self.try_drop_connection());
+        self
+    }
+
+    pub(crate) fn try_drop_connection(&self) -> Result<(), String> {
+        let (id, sink) = self.connection("drop_connection", false)?;
         self.gone(id);
         let error = Error::Network {
             message: "the scripted connection was dropped".to_owned(),
         };
         sink::input(&sink, |m, now| m.handle_error(id, error, now));
-        self
+        Ok(())
     }
 
     /// Moves the clock on, timer by timer, until the stream asks for a connection (at once if
@@ -239,12 +274,16 @@ impl Script {
     /// # Panics
     /// When the stream asks for none: it is closed, or paused (offline), or has no timer.
     pub fn next_attempt(&self) -> Attempt {
+        or_panic(self.try_next_attempt())
+    }
+
+    pub(crate) fn try_next_attempt(&self) -> Result<Attempt, String> {
         loop {
             if let Some(c) = self.inner.current.borrow().as_ref() {
                 if !c.answered {
                     let attempts = self.inner.attempts.borrow();
                     if let Some(a) = attempts.last() {
-                        return a.clone();
+                        return Ok(a.clone());
                     }
                 }
             }
@@ -256,11 +295,11 @@ impl Script {
                 .map(|(_, at, _)| *at)
                 .min();
             let Some(at) = next else {
-                panic!(
+                return Err(format!(
                     "Script::next_attempt: the stream asks for no connection and has no timer \
                      armed (closed, or paused); {} attempts so far",
                     self.inner.attempts.borrow().len()
-                );
+                ));
             };
             self.advance(at.saturating_duration_since(self.now()));
         }
@@ -292,77 +331,78 @@ impl Script {
     /// # Panics
     /// On a step it does not know, and when a step cannot happen (as an assertion would).
     pub fn play(&self, steps: &str) -> &Self {
-        for step in steps
-            .split([',', ';', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            self.step(step);
-        }
+        or_panic(self.try_play(steps));
         self
     }
 
-    fn step(&self, step: &str) {
+    pub(crate) fn try_play(&self, steps: &str) -> Result<(), String> {
+        steps
+            .split([',', ';', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .try_for_each(|step| self.step(step))
+    }
+
+    fn step(&self, step: &str) -> Result<(), String> {
         let words: Vec<&str> = step.split_whitespace().collect();
-        let number = |w: &str| -> u64 {
+        let number = |w: &str| -> Result<u64, String> {
             w.parse()
-                .unwrap_or_else(|_| panic!("Script::play: `{w}` in `{step}` is not a number"))
+                .map_err(|_| format!("Script::play: `{w}` in `{step}` is not a number"))
         };
-        let waiting = || self.next_attempt();
+        let waiting = || self.try_next_attempt();
         match words[..] {
             ["open"] => {
-                waiting();
-                self.open();
+                waiting()?;
+                self.try_respond(200, "text/event-stream", None)
             }
             [status] if status.parse::<u16>().is_ok() => {
-                waiting();
-                self.status(number(status) as u16);
+                waiting()?;
+                self.try_respond(number(status)? as u16, "text/event-stream", None)
             }
             [status, "retry-after", secs] if status.parse::<u16>().is_ok() => {
-                waiting();
-                self.status_retry_after(number(status) as u16, Duration::from_secs(number(secs)));
+                waiting()?;
+                let after = Some(Duration::from_secs(number(secs)?));
+                self.try_respond(number(status)? as u16, "text/event-stream", after)
             }
             [n, "events" | "event"] => {
-                for _ in 0..number(n) {
-                    self.send(&self.next_event());
-                }
+                (0..number(n)?).try_for_each(|_| self.try_send(&self.next_event()))
             }
             [n, "events" | "event", "together"] => {
-                let text: String = (0..number(n)).map(|_| self.next_event()).collect();
-                self.send(&text);
+                let text: String = (0..number(n)?).map(|_| self.next_event()).collect();
+                self.try_send(&text)
             }
             ["content-type", content_type] => {
-                waiting();
-                self.respond(200, content_type, None);
+                waiting()?;
+                self.try_respond(200, content_type, None)
             }
-            ["drop"] => {
-                self.drop_connection();
-            }
-            ["end"] => {
-                self.end();
-            }
+            ["drop"] => self.try_drop_connection(),
+            ["end"] => self.try_end(),
             ["wait", secs] => {
-                self.advance(Duration::from_secs(number(secs)));
+                self.advance(Duration::from_secs(number(secs)?));
+                Ok(())
             }
-            ["comment"] => {
-                self.comment("scripted");
-            }
-            ["retry", ms] => {
-                self.retry(Duration::from_millis(number(ms)));
-            }
+            ["comment"] => self.try_send(": scripted\n"),
+            ["retry", ms] => self.try_send(&format!("retry: {}\n", number(ms)?)),
             ["resume", "from", id] => {
-                let got = waiting().last_event_id;
-                assert_eq!(got.as_deref(), Some(id), "Script::play: `{step}`");
+                let got = waiting()?.last_event_id;
+                if got.as_deref() != Some(id) {
+                    return Err(format!(
+                        "Script::play: `{step}`: the attempt carries Last-Event-ID {got:?}"
+                    ));
+                }
                 // The server resumes after it: the next events count on from there.
                 if let Ok(n) = id.parse() {
                     self.inner.sent.set(n);
                 }
+                Ok(())
             }
-            ["fresh"] => {
-                let got = waiting().last_event_id;
-                assert_eq!(got, None, "Script::play: `{step}`");
-            }
-            _ => panic!("Script::play: unknown step `{step}`"),
+            ["fresh"] => match waiting()?.last_event_id {
+                None => Ok(()),
+                Some(got) => Err(format!(
+                    "Script::play: `{step}`: the attempt carries Last-Event-ID {got:?}"
+                )),
+            },
+            _ => Err(format!("Script::play: unknown step `{step}`")),
         }
     }
 
@@ -441,14 +481,20 @@ impl Script {
     }
 
     /// The current connection, answered or not as `answered` asks.
-    fn connection(&self, what: &str, answered: bool) -> (ConnectionId, Weak<dyn BodySink>) {
+    fn connection(
+        &self,
+        what: &str,
+        answered: bool,
+    ) -> Result<(ConnectionId, Weak<dyn BodySink>), String> {
         match self.inner.current.borrow().as_ref() {
-            Some(c) if c.answered || !answered => (c.id, c.sink.clone()),
-            Some(_) => panic!("Script::{what}: the connection has not been answered (open())"),
-            None => panic!(
+            Some(c) if c.answered || !answered => Ok((c.id, c.sink.clone())),
+            Some(_) => Err(format!(
+                "Script::{what}: the connection has not been answered (open())"
+            )),
+            None => Err(format!(
                 "Script::{what}: no connection is waiting or open ({} attempts so far)",
                 self.inner.attempts.borrow().len()
-            ),
+            )),
         }
     }
 
@@ -458,9 +504,15 @@ impl Script {
     }
 }
 
+/// A failed step of a script, as a failed assertion: the test expected it to happen.
+#[track_caller]
+fn or_panic<T>(result: Result<T, String>) -> T {
+    result.unwrap_or_else(|message| panic!("{message}"))
+}
+
 /// One event as a stream carries it: its type (left out for `message`), its id if given, and
 /// its data, one `data:` line per line, then the blank line that dispatches it.
-fn event_text(event_type: &str, id: Option<&str>, data: &str) -> String {
+pub(crate) fn event_text(event_type: &str, id: Option<&str>, data: &str) -> String {
     let mut text = String::new();
     if event_type != "message" {
         text.push_str("event: ");
