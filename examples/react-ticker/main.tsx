@@ -5,29 +5,9 @@
 // a new object each time, and the stream stays the same.
 import { StrictMode, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { useEventSource } from "typed-eventsource/react";
-
-interface Price { seq: number; type: "price"; text: string }
+import { Ticker } from "./ticker";
 
 const sse = new URLSearchParams(location.search).get("sse") ?? "/sse?scenario=react-ticker&event=price";
-
-function Ticker({ url }: { url: string }) {
-  const { data, state, error, close, reopen } = useEventSource<{ price: Price }>(url, {
-    transport: "fetch",
-    events: ["price"],
-    backoff: { initialDelay: 100 },
-    retry: (_error, retry) => retry,
-  });
-  return (
-    <div>
-      <p>State: <span id="state">{state.state}</span></p>
-      <p>Price: <span id="price">{data.price ? `${data.price.seq}: ${data.price.text}` : ""}</span></p>
-      <p>Error: <span id="error">{error ? error.message : ""}</span></p>
-      <button id="close" onClick={close}>close</button>
-      <button id="reopen" onClick={reopen}>reopen</button>
-    </div>
-  );
-}
 
 function App() {
   const [mounted, setMounted] = useState(true);

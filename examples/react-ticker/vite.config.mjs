@@ -9,4 +9,7 @@ export default defineConfig({
   // Served from any folder.
   base: "./",
   build: { outDir: "dist", emptyOutDir: true },
+  // Vitest (ticker.test.tsx): the package is run through Vite rather than by Node as it is, so
+  // that the test's `vi.mock("typed-eventsource", ...)` reaches the hook's own import of it.
+  test: { server: { deps: { inline: ["typed-eventsource"] } } },
 });

@@ -14,6 +14,8 @@
 
 mod errors;
 mod options;
+#[cfg(feature = "testing")]
+mod testing;
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -327,6 +327,8 @@ pub(crate) fn open(
     handlers: impl FnOnce(Builder) -> Builder,
 ) -> Result<(EventSource, bool), JsValue> {
     let c = check(options)?;
+    #[cfg(feature = "testing")]
+    let from_readable = readable.is_some();
     let b = match readable {
         #[cfg(feature = "fetch")]
         Some(stream) => EventSource::from_readable_stream(stream),
@@ -356,6 +358,11 @@ pub(crate) fn open(
         b = b.max_event_size(n as usize);
     }
     b = b.pause_when_hidden(c.pause_when_hidden());
+    // The test kit's build (`typed-eventsource/testing`): the installed script is the network.
+    #[cfg(feature = "testing")]
+    if !from_readable {
+        b = b.script(&super::testing::installed()?);
+    }
     let source = handlers(b).open().map_err(|e| match e {
         // A DOMException named SyntaxError, as the browser's EventSource throws.
         Error::InvalidOption { option: "url", .. } => {

@@ -39,36 +39,24 @@ pub fn build() -> Result<u64> {
     for target in TARGETS {
         let out = dir(target);
         step(&format!("wasm-pack --target {target}"), || {
-            let pack = |small_std: bool| {
-                let mut c = command("wasm-pack");
-                c.args([
-                    "build",
-                    "--release",
-                    "--target",
-                    target,
-                    "--out-name",
-                    "typed_eventsource",
-                    "--out-dir",
-                ])
-                .arg(&out)
-                .args(["--", "--features", "js,talc"])
-                .env("PATH", path_with_npm_tools());
-                if small_std {
-                    std_from_source(&mut c);
-                }
-                run(&mut c)
-            };
-            if let Err(e) = pack(small_std) {
-                if !small_std {
-                    return Err(e);
-                }
-                // Unstable flags may change with the toolchain: a package built larger is
-                // better than none.
-                eprintln!("    warning: the build with the standard library from source failed; building with the prebuilt one");
-                pack(false)?;
-            }
+            wasm_pack(target, "js,talc", &out, small_std)?;
             type_reexports(&out)?;
-            for f in ["index.js", "index.d.ts", "react.js", "react.d.ts"] {
+            // `typed-eventsource/testing`: the same with the test kit, a module of its own so
+            // that a page never loads it.
+            let kit = cmd::root().join("target/pkg/testing-build");
+            wasm_pack(target, "js,talc,testing", &kit, small_std)?;
+            type_reexports(&kit)?;
+            let testing = out.join("testing");
+            if testing.exists() {
+                std::fs::remove_dir_all(&testing)
+                    .map_err(|e| format!("{}: {e}", testing.display()))?;
+            }
+            std::fs::create_dir_all(&testing).map_err(|e| format!("{}: {e}", testing.display()))?;
+            run(command("cp")
+                .arg("-r")
+                .args(KIT_FILES.map(|f| kit.join(f)))
+                .arg(&testing))?;
+            for f in NPM_FILES {
                 std::fs::copy(cmd::root().join("npm").join(f), out.join(f))
                     .map_err(|e| format!("npm/{f}: {e}"))?;
             }
@@ -82,6 +70,58 @@ pub fn build() -> Result<u64> {
     let gz = gzipped_size(&wasm)?;
     eprintln!("    package wasm: {raw} bytes, {gz} bytes gzipped (gzip -9)");
     Ok(gz)
+}
+
+/// The package's hand-written files, from `npm/`.
+const NPM_FILES: [&str; 6] = [
+    "index.js",
+    "index.d.ts",
+    "react.js",
+    "react.d.ts",
+    "testing.js",
+    "testing.d.ts",
+];
+
+/// What the test kit's build puts in the package's `testing/` folder.
+const KIT_FILES: [&str; 4] = [
+    "typed_eventsource.js",
+    "typed_eventsource.d.ts",
+    "typed_eventsource_bg.wasm",
+    "snippets",
+];
+
+/// wasm-pack for `target` with `features`, into `out`, with the standard library built for
+/// size if `small_std` (and the prebuilt one if that build fails).
+fn wasm_pack(target: &str, features: &str, out: &Path, small_std: bool) -> Result {
+    let pack = |small_std: bool| {
+        let mut c = command("wasm-pack");
+        c.args([
+            "build",
+            "--release",
+            "--target",
+            target,
+            "--out-name",
+            "typed_eventsource",
+            "--out-dir",
+        ])
+        .arg(out)
+        .args(["--", "--features", features])
+        .env("PATH", path_with_npm_tools());
+        if small_std {
+            std_from_source(&mut c);
+        }
+        run(&mut c)
+    };
+    if let Err(e) = pack(small_std) {
+        if !small_std {
+            return Err(e);
+        }
+        // Unstable flags may change with the toolchain: a package built larger is better than
+        // none.
+        eprintln!("    warning: the build with the standard library from source failed; building with the prebuilt one");
+        pack(false)?;
+    }
+    Ok(())
 }
 
 /// Whether the standard library's source (the `rust-src` component) is installed.
@@ -212,10 +252,11 @@ fn complete_manifest(out: &Path) -> Result {
         "peerDependenciesMeta".into(),
         serde_json::json!({ "react": { "optional": true } }),
     );
-    // The entry point runs the initialisation, and the snippets are the class.
+    // The entry points run the initialisation (the test kit's too), and the snippets are the
+    // class.
     obj.insert(
         "sideEffects".into(),
-        serde_json::json!(["./index.js", "./snippets/*"]),
+        serde_json::json!(["./index.js", "./snippets/*", "./testing.js", "./testing/**"]),
     );
     let files = obj.entry("files").or_insert_with(|| serde_json::json!([]));
     if let Some(list) = files.as_array_mut() {
@@ -224,6 +265,9 @@ fn complete_manifest(out: &Path) -> Result {
             "index.d.ts",
             "react.js",
             "react.d.ts",
+            "testing.js",
+            "testing.d.ts",
+            "testing/",
             "README.md",
             "LICENSE-MIT",
             "LICENSE-APACHE",
@@ -265,6 +309,7 @@ const EXPORTS_MARK: &str = "@exports@";
 const EXPORTS: &str = r#"{
     ".": { "types": "./index.d.ts", "default": "./index.js" },
     "./react": { "types": "./react.d.ts", "default": "./react.js" },
+    "./testing": { "types": "./testing.d.ts", "default": "./testing.js" },
     "./typed_eventsource_bg.wasm": "./typed_eventsource_bg.wasm",
     "./package.json": "./package.json"
   }"#;

@@ -105,7 +105,9 @@ fn lint() -> Result {
         run(cargo().args(["fmt", "--all", "--check"]))
     })?;
     step("clippy (host)", || {
-        clippy(&["--workspace", "--all-targets", "--all-features"])
+        clippy(&["--workspace", "--all-targets", "--all-features"])?;
+        // The test kit without the npm class, as an app's native `cargo test` builds it.
+        clippy(&["-p", "typed-eventsource", "--lib", "--features", "testing"])
     })?;
     step("clippy (wasm32)", || {
         clippy(&[
@@ -192,7 +194,7 @@ fn e2e(tools: &Tools) -> Result {
     crate::pkg::build()?;
     let root = cmd::root();
     let npm_apps = step(
-        "the npm package installed in apps (npm pack; Vite, webpack, esbuild, no bundler, React, tsc)",
+        "the npm package installed in apps (npm pack; Vite, webpack, esbuild, no bundler, React, tsc; Vitest on the test kit)",
         npm_apps,
     )?;
     let examples = step("Yew and Leptos example apps (wasm)", build_examples)?;
@@ -235,9 +237,9 @@ fn e2e(tools: &Tools) -> Result {
 /// `tests/npm-apps` as a user installs it, type-checks the app against the installed
 /// declarations and builds it four ways: by Vite and by webpack 5 with their defaults, by
 /// esbuild (the wasm copied beside the bundle, as the README says), and for a page without a
-/// bundler (types stripped, the package found through an import map); and builds the React
-/// example (`examples/react-ticker`) on `typed-eventsource/react` with Vite. Returns the folder
-/// to serve.
+/// bundler (types stripped, the package found through an import map); builds the React
+/// example (`examples/react-ticker`) on `typed-eventsource/react` with Vite; and runs the tests
+/// on the package's test kit in Vitest. Returns the folder to serve.
 fn npm_apps() -> Result<PathBuf> {
     let root = cmd::root();
     let bin = |tool: &str| root.join("node_modules/.bin").join(tool);
@@ -266,9 +268,22 @@ fn npm_apps() -> Result<PathBuf> {
         .arg(&tarball)
         .current_dir(&dir))?;
     readme_examples(&dir.join("readme"))?;
+    // The kit's scenario test plays the library's scenario table.
+    std::fs::copy(
+        root.join("tests/scenarios/table.json"),
+        dir.join("kit/table.json"),
+    )
+    .map_err(|e| format!("tests/scenarios/table.json: {e}"))?;
     run(command(path(&bin("tsc"))?)
         .arg("-p")
         .arg(dir.join("tsconfig.json")))?;
+    // The test kit (`typed-eventsource/testing`) in Vitest: the scenario table through the npm
+    // class in Node, the React example's component test in happy-dom, and the README's.
+    for project in ["kit", "react", "readme"] {
+        run(command(path(&bin("vitest"))?)
+            .args(["run", "--root"])
+            .arg(dir.join(project)))?;
+    }
     run(command(path(&bin("vite"))?)
         .args(["build", "--logLevel", "warn", "--config"])
         .arg(dir.join("vite/vite.config.mjs")))?;
@@ -312,8 +327,18 @@ fn readme_examples(dir: &std::path::Path) -> Result {
         ));
     }
     for (i, (lang, code)) in blocks.iter().enumerate() {
-        // Each a module (top-level await, no names shared between examples).
-        let file = dir.join(format!("example-{}.{lang}", i + 1));
+        // Each a module (top-level await, no names shared between examples). An example that
+        // names itself a test file on its first line (`// prices.test.ts`) is written under
+        // that name, for Vitest to run as well.
+        let name = code
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// "))
+            .filter(|n| n.ends_with(&format!(".test.{lang}")) && !n.contains('/'));
+        let file = match name {
+            Some(n) => dir.join(n),
+            None => dir.join(format!("example-{}.{lang}", i + 1)),
+        };
         std::fs::write(&file, format!("{code}export {{}};\n"))
             .map_err(|e| format!("{}: {e}", file.display()))?;
     }
