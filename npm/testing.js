@@ -1,8 +1,8 @@
 // `typed-eventsource/testing`: the package built with the test kit (a module of its own, so
-// that a page never loads it), for an app's tests in Vitest or Jest, in Node or in a DOM
-// environment. It exports what `typed-eventsource` does, and `Script`: installed, every
-// TypedEventSource the app opens connects through it (README, "Testing your app"). An app's
-// test points its imports of `typed-eventsource` here:
+// that a page never loads it), for an app's tests in Vitest or another runner of ES modules on
+// Node, with or without a DOM environment. It exports what `typed-eventsource` does, and
+// `Script`: installed, every TypedEventSource the app opens connects through it (README,
+// "Testing your app"). An app's test points its imports of `typed-eventsource` here:
 //   vi.mock("typed-eventsource", () => import("typed-eventsource/testing"));
 import init, { initSync } from "./testing/typed_eventsource.js";
 
