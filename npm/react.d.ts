@@ -28,7 +28,9 @@ export interface UseEventSourceResult<Events extends Record<string, unknown>> {
  * A stream tied to the component: opened after the first render, once per URL and options
  * (options written inline compare by what they say; their functions are called as of the latest
  * render), closed on unmount. Safe under StrictMode's double mount and on the server, where it
- * renders the `connecting` state and loads nothing.
+ * renders the `connecting` state and loads nothing. Components that show the same stream share
+ * one connection (`share`, true by default here; `share: false` gives a component its own, and
+ * a one-shot stream is its own request).
  */
 export function useEventSource<Events extends Record<string, unknown> = { message: unknown }>(
   url: string | URL,

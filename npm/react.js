@@ -58,7 +58,9 @@ export function useEventSource(url, options = {}) {
       ({ TypedEventSource }) => {
         // Unmounted (or remounted, as StrictMode does) before the module was ready.
         if (gone) return;
-        es = new TypedEventSource(href, stable(init, latest));
+        // Components that show one stream share its connection (unless `share: false`; a
+        // one-shot stream is one request of its own).
+        es = new TypedEventSource(href, { share: !init.oneShot, ...stable(init, latest) });
         source.current = es;
         const update = (/** @type {(s: any) => object} */ f) => setSnapshot((s) => ({ ...s, ...f(s) }));
         for (const type of events) es.on(type, (value) => update((s) => ({ data: { ...s.data, [type]: value } })));

@@ -106,6 +106,9 @@ where
 }
 
 /// A stream for the owner's lifetime: reopened once whenever `url` changes, closed on cleanup.
+/// Components that show the same stream share one connection ([`Builder::share`]; `configure`
+/// with `share(false)` gives a component its own): a component mounted later sees its state
+/// at once.
 pub fn use_event_source_with_options<T>(
     url: impl Into<Signal<String>>,
     options: UseEventSourceOptions,
@@ -124,7 +127,10 @@ where
 
     Effect::new(move |_| {
         let url = url.get();
-        let mut b = EventSource::builder(url).transport(options.transport);
+        // Components that show one stream share its connection (`configure` may say otherwise).
+        let mut b = EventSource::builder(url)
+            .transport(options.transport)
+            .share_if_possible();
         for t in &options.event_types {
             let t2 = t.clone();
             b = b.on::<T>(t, move |r| match r {

@@ -162,7 +162,9 @@ where
 }
 
 /// A stream for the component's lifetime: reopened once when `url` or `options` change,
-/// closed on unmount.
+/// closed on unmount. Components that show the same stream share one connection
+/// ([`Builder::share`]; `configure` with `share(false)` gives a component its own): a
+/// component mounted later sees its state at once.
 #[hook]
 pub fn use_event_source_with_options<T>(
     url: &str,
@@ -186,7 +188,11 @@ where
             handle.clone(),
         );
         use_effect_with((url.to_owned(), options), move |(url, options)| {
-            let mut b = EventSource::builder(url.clone()).transport(options.transport);
+            // Components that show one stream share its connection (`configure` may say
+            // otherwise).
+            let mut b = EventSource::builder(url.clone())
+                .transport(options.transport)
+                .share_if_possible();
             for t in &options.event_types {
                 let (latest, error, t2) = (latest.clone(), error.clone(), t.clone());
                 b = b.on::<T>(t, move |r| match r {

@@ -1,5 +1,6 @@
 // The ticker: the latest price of a stream, its state and its last error, with buttons that
-// close and reopen it. Its test (ticker.test.tsx) runs it on the package's test kit.
+// close and reopen it; and a panel of another event type of the same stream, which shares the
+// ticker's connection. The ticker's test (ticker.test.tsx) runs it on the package's test kit.
 import { useEventSource } from "typed-eventsource/react";
 
 export interface Price { seq: number; type: "price"; text: string }
@@ -22,3 +23,13 @@ export function Ticker({ url }: { url: string }) {
   );
 }
 
+
+export interface Volume { seq: number; type: "volume"; text: string }
+
+/** The latest `volume` event of the same stream: the hook shares the ticker's connection. */
+export function VolumePanel({ url }: { url: string }) {
+  const { data, state } = useEventSource<{ volume: Volume }>(url, { transport: "fetch", events: ["volume"] });
+  return (
+    <p>Volume (<span id="volume-state">{state.state}</span>): <span id="volume">{data.volume ? `${data.volume.seq}` : ""}</span></p>
+  );
+}

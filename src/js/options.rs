@@ -73,6 +73,8 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = oneShot)]
     fn one_shot(this: &Checked) -> bool;
     #[wasm_bindgen(method, getter)]
+    fn share(this: &Checked) -> bool;
+    #[wasm_bindgen(method, getter)]
     fn unfinished(this: &Checked) -> Option<String>;
     #[wasm_bindgen(method, getter)]
     fn resume(this: &Checked) -> Option<Function>;
@@ -357,7 +359,7 @@ pub(crate) fn open(
     if let Some(n) = c.max_event_size() {
         b = b.max_event_size(n as usize);
     }
-    b = b.pause_when_hidden(c.pause_when_hidden());
+    b = b.pause_when_hidden(c.pause_when_hidden()).share(c.share());
     // The test kit's build (`typed-eventsource/testing`): the installed script is the network.
     #[cfg(feature = "testing")]
     if !from_readable {

@@ -116,6 +116,16 @@ export interface TypedEventSourceInit {
   maxEventSize?: number;
   /** Disconnect while the page is hidden. Default false. */
   pauseWhenHidden?: boolean;
+  /**
+   * Share one connection with the page's other sharing sources of the same URL, transport and
+   * request options (method, body, fixed headers, credentials, `lastEventIdParam`). Each has
+   * its own listeners and event types, and its state at once; its `close()` leaves and the
+   * others go on. The last to leave closes the connection; the next to come opens it again,
+   * resuming after the last event id. Functions (headers, `retry`, `resume`) and the back-off
+   * are the first source's. Not with `oneShot` or `fromReadableStream`. Default false
+   * (`useEventSource` shares).
+   */
+  share?: boolean;
   /** Aborting it closes the source, as it cancels a `fetch` (an aborted one: closed at once). */
   signal?: AbortSignal;
   /**

@@ -166,7 +166,6 @@ impl Handlers {
     }
 
     /// The event types that have handlers.
-    #[cfg(feature = "eventsource")]
     pub(crate) fn event_types(&self) -> Vec<String> {
         self.events
             .borrow()
@@ -175,7 +174,6 @@ impl Handlers {
             .collect()
     }
 
-    #[cfg(feature = "eventsource")]
     pub(crate) fn has_event_type(&self, event_type: &str) -> bool {
         self.events.borrow().iter().any(|(t, _)| t == event_type)
     }

@@ -37,6 +37,7 @@ mod fetch;
 mod handlers;
 #[cfg(feature = "fetch")]
 mod readable;
+mod share;
 mod shared;
 mod sink;
 #[cfg(feature = "stream")]
@@ -236,6 +237,20 @@ pub struct Builder {
     max_event_size: Option<usize>,
     seed: Option<u64>,
     handlers: Handlers,
+    share: Share,
+    /// How a shared stream opens, set by [`Builder::share`]: a function, so that an app that
+    /// never shares links none of it.
+    sharer: Option<fn(Builder) -> Result<EventSource, Error>>,
+}
+
+/// Whether a stream shares its connection ([`Builder::share`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Share {
+    No,
+    /// As the app asked: a stream that cannot share is refused.
+    Yes,
+    /// As the hooks do by default: a stream that cannot share (one-shot) has its own.
+    IfPossible,
 }
 
 impl fmt::Debug for Builder {
@@ -411,6 +426,31 @@ impl Builder {
         self
     }
 
+    /// Shares one connection with the page's other shared streams to the same URL with the
+    /// same transport and request options (method, body, fixed headers, credentials,
+    /// `last_event_id_param`). Default: `false`; the Yew and Leptos hooks share (unless
+    /// `configure` says `share(false)`, or the stream is one-shot).
+    ///
+    /// Each subscriber has its own handlers and event types, and [`EventSource::state`] at
+    /// once. Its [`EventSource::close`] (or drop) leaves and the others go on; when the last
+    /// one leaves, the connection closes, and the next to come (or [`EventSource::reopen`])
+    /// opens it again, resuming after the last event id. The options that cannot be compared
+    /// (a headers function, the retry policy, `resume_with`) and the back-off are the first
+    /// subscriber's. A one-shot stream, or one the app reads, is one request: it is refused.
+    pub fn share(mut self, share: bool) -> Self {
+        self.share = if share { Share::Yes } else { Share::No };
+        self.sharer = Some(share::open);
+        self
+    }
+
+    /// Shares the connection if the stream can be shared (the hooks' default).
+    #[cfg(any(feature = "yew", feature = "leptos"))]
+    pub(crate) fn share_if_possible(mut self) -> Self {
+        self.share = Share::IfPossible;
+        self.sharer = Some(share::open);
+        self
+    }
+
     /// Seeds the back-off jitter, for reproducible delays. Default: a random seed.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -535,7 +575,18 @@ impl Builder {
 
     /// Validates the options and connects. Nothing is opened when an option is invalid
     /// ([`Error::InvalidOption`] names it).
-    pub fn open(mut self) -> Result<EventSource, Error> {
+    pub fn open(self) -> Result<EventSource, Error> {
+        let can_share = !self.config.one_shot && !self.reads_a_stream();
+        if let Some(sharer) = self.sharer {
+            if self.share == Share::Yes || (self.share == Share::IfPossible && can_share) {
+                return sharer(self);
+            }
+        }
+        self.open_own()
+    }
+
+    /// Opens a stream of its own (a shared connection's too).
+    fn open_own(mut self) -> Result<EventSource, Error> {
         let machine = self.machine()?;
         #[cfg(feature = "testing")]
         if self.options.script.is_some() {
@@ -543,7 +594,7 @@ impl Builder {
         }
         let shared = Shared::new(machine, self.options, self.handlers);
         shared.pump();
-        Ok(EventSource { shared })
+        Ok(EventSource { shared, sub: None })
     }
 
     /// Whether the stream is the app's own ([`EventSource::from_readable_stream`]).
@@ -612,7 +663,10 @@ pub(crate) fn random_seed() -> u64 {
 /// and frees them all (so it is not `Clone`; share it with `Rc` if needed).
 #[must_use = "dropping an EventSource closes it at once"]
 pub struct EventSource {
+    /// The stream; a subscriber's is its shared connection's.
     shared: Rc<Shared>,
+    /// A subscriber of a shared connection ([`Builder::share`]).
+    sub: Option<Rc<dyn share::Member>>,
 }
 
 impl fmt::Debug for EventSource {
@@ -655,6 +709,8 @@ impl EventSource {
             max_event_size: None,
             seed: None,
             handlers: Handlers::default(),
+            share: Share::No,
+            sharer: None,
         }
     }
 
@@ -708,7 +764,10 @@ impl EventSource {
 
     /// The current state. Inside a [`RetryPolicy`], the state before the failure being decided.
     pub fn state(&self) -> State {
-        self.shared.state()
+        match &self.sub {
+            Some(sub) => sub.state(),
+            None => self.shared.state(),
+        }
     }
 
     /// The reconnection time: the server's last `retry:` as it sent it, else the back-off's
@@ -750,7 +809,7 @@ impl EventSource {
         f: impl FnMut(Result<T, Error>) + 'static,
     ) -> HandlerId {
         self.listen_for(event_type);
-        self.shared.handlers.on(event_type, f)
+        self.handlers().on(event_type, f)
     }
 
     /// See [`Builder::on_raw`]. Returns an id for [`EventSource::off`].
@@ -760,12 +819,12 @@ impl EventSource {
 
     /// See [`Builder::on_state`]. Returns an id for [`EventSource::off`].
     pub fn on_state(&self, f: impl FnMut(&State) + 'static) -> HandlerId {
-        self.shared.handlers.on_state(f)
+        self.handlers().on_state(f)
     }
 
     /// See [`Builder::on_error`]. Returns an id for [`EventSource::off`].
     pub fn on_error(&self, f: impl FnMut(&Error) + 'static) -> HandlerId {
-        self.shared.handlers.on_error(f)
+        self.handlers().on_error(f)
     }
 
     /// Removes a handler that [`EventSource::on`], `on_raw`, `on_state` or `on_error` added;
@@ -773,7 +832,7 @@ impl EventSource {
     /// is not called. The connection goes on either way (a stream with no handlers still
     /// resumes where it was): close it with [`EventSource::close`].
     pub fn off(&self, id: HandlerId) -> bool {
-        self.shared.handlers.off(id)
+        self.handlers().off(id)
     }
 
     /// Adds a callback for raw events of this type, `reads_id` when it looks at their
@@ -785,11 +844,24 @@ impl EventSource {
         f: impl FnMut(&Event) + 'static,
     ) -> HandlerId {
         self.listen_for(event_type);
-        self.shared.handlers.on_raw(event_type, reads_id, f)
+        self.handlers().on_raw(event_type, reads_id, f)
+    }
+
+    /// This stream's handlers: a subscriber's own, not its connection's.
+    fn handlers(&self) -> &Handlers {
+        match &self.sub {
+            Some(sub) => sub.handlers(),
+            None => &self.shared.handlers,
+        }
     }
 
     /// A browser `EventSource` only delivers the types it listens for.
     fn listen_for(&self, event_type: &str) {
+        if let Some(sub) = &self.sub {
+            // The connection hands the type to its members, and listens for it.
+            sub.listen(event_type);
+            return;
+        }
         #[cfg(feature = "eventsource")]
         if event_type != "message" && !self.shared.handlers.has_event_type(event_type) {
             if let Some((_, Connection::EventSource(c))) =
@@ -807,33 +879,46 @@ impl EventSource {
     /// see `Closed`). [`EventSource::reopen`] starts again. Inside a [`RetryPolicy`], the
     /// close takes effect once the decision is made.
     pub fn close(&self) {
-        self.shared.apply(|m, _| m.close());
+        match &self.sub {
+            Some(sub) => sub.leave(),
+            None => self.shared.apply(|m, _| m.close()),
+        }
     }
 
     /// Opens a closed stream again with a fresh back-off, resuming after the last event id.
     /// Does nothing unless the stream is closed.
     pub fn reopen(&self) {
-        self.shared.apply(|m, now| m.reopen(now));
+        match &self.sub {
+            Some(sub) => sub.reopen(),
+            None => self.shared.apply(|m, now| m.reopen(now)),
+        }
     }
 
     /// For the npm class, which delivers events in batches after the stream has handed them
     /// out: `f` runs whenever the stream has run every output of an input.
     #[cfg(feature = "js")]
     pub(crate) fn on_drained(&self, f: impl Fn() + 'static) {
-        self.shared.handlers.on_drained(f);
+        self.handlers().on_drained(f);
     }
 
     /// For the npm class: `f` takes a copy of each event the fetch transport parses, as it is
     /// parsed, in place of the handlers (see `Machine::handle_bytes_into`).
     #[cfg(all(feature = "js", feature = "fetch"))]
     pub(crate) fn on_copy(&self, f: impl Fn(&Event) + 'static) {
-        self.shared.handlers.on_copy(f);
+        // A subscriber's events come through its handlers: the connection's copy is its own.
+        if self.sub.is_none() {
+            self.shared.handlers.on_copy(f);
+        }
     }
 
     /// For the npm class: where the next connection resumes (the event being handled when a
     /// handler closed the stream, when later ones of its batch were dropped).
     #[cfg(feature = "js")]
     pub(crate) fn resume_after(&self, id: &str) {
+        // A subscriber that leaves does not move its connection back under the others.
+        if self.sub.is_some() {
+            return;
+        }
         self.shared.apply({
             let id = id.to_owned();
             move |m, _| m.set_last_event_id(&id)
@@ -843,6 +928,11 @@ impl EventSource {
 
 impl Drop for EventSource {
     fn drop(&mut self) {
+        if let Some(sub) = &self.sub {
+            // It leaves; the connection goes with its last subscriber.
+            sub.leave();
+            return;
+        }
         // Handlers see the stream close (a `Stream` of events ends), then everything goes.
         self.shared.apply(|m, _| m.close());
         self.shared.release();

@@ -136,6 +136,11 @@ impl Script {
         }
     }
 
+    /// What tells this script from another (its address), for the key of a shared stream.
+    pub(crate) fn id(&self) -> *const () {
+        Rc::as_ptr(&self.inner).cast()
+    }
+
     /// Whether `other` is a handle to this script.
     #[cfg(feature = "js")]
     pub(crate) fn same(&self, other: &Script) -> bool {

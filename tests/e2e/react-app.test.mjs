@@ -1,8 +1,8 @@
 // `typed-eventsource/react` from the installed package (target/npm-apps, see npm-apps.test.mjs):
 // the React example (examples/react-ticker) under StrictMode in headless Chromium opens one
 // connection however often it renders, keeps the latest value, closes and reopens, reconnects
-// once on a new URL, and closes on unmount (the server counts the connections); rendered on the
-// server, the hook loads nothing.
+// once on a new URL, and closes on unmount (the server counts the connections); two components
+// of one stream share its connection; rendered on the server, the hook loads nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -74,6 +74,46 @@ test("the React hook: one connection under StrictMode and re-renders, close, reo
     await page.click("#unmount");
     l = await gone(switched);
     assert.equal(l.requests, 1, "unmounting opens nothing");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the React hook: two components of one stream share its connection, and each unmounts on its own", { timeout: 60_000 }, async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const key = `react-share-${Date.now()}`;
+    const sse = `${DEMO_URL}/sse?scenario=${key}&event=price,volume&interval_ms=40&total=3000&end=hold`;
+    await page.goto(`${APPS_URL}/react/dist/index.html?sse=${encodeURIComponent(sse)}`);
+    await page.waitForFunction(() => document.querySelector("#price")?.textContent !== "", null, { timeout: 15_000 });
+    // A component mounted later, for another event type of the same stream.
+    await page.click("#show-volume");
+    await page.waitForFunction(() => document.querySelector("#volume")?.textContent !== "", null, { timeout: 15_000 });
+    assert.equal(await page.textContent("#volume-state"), "open");
+    let l = await log(key);
+    assert.deepEqual([l.requests, l.open], [1, 1], `one connection for both: ${JSON.stringify(l)}`);
+    const volume = async () => Number(await page.textContent("#volume"));
+    assert.equal((await volume()) % 2, 0, "volume events are the even ids");
+
+    // The ticker unmounts: the volume panel goes on over the same connection.
+    await page.click("#unmount");
+    const before = await volume();
+    await page.waitForFunction((n) => Number(document.querySelector("#volume")?.textContent) > n + 4, before, { timeout: 15_000 });
+    l = await log(key);
+    assert.deepEqual([l.requests, l.open], [1, 1], JSON.stringify(l));
+
+    // The last one unmounts: the connection goes.
+    await page.click("#hide-volume");
+    l = await until("the server to see the client go", async () => {
+      const l = await log(key);
+      return l.open === 0 && l;
+    });
+    assert.equal(l.requests, 1);
+    assert.equal(l.records[0].end, "client_closed");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

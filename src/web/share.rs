@@ -1,0 +1,323 @@
+//! One connection for many subscribers in a page ([`Builder::share`]).
+//!
+//! The streams of a page that ask for the same URL with the same request options, each
+//! [`Builder::share`]d, are subscribers of one connection: a stream of its own (the hub's),
+//! whose handlers hand every event, state and error to each subscriber's handlers. Each
+//! subscriber has its own handlers and event types. Its `close()` leaves (the others go on)
+//! and its `reopen()` comes back; when the last one leaves, the connection closes, and when
+//! one comes back, it opens again and resumes after the last event id. A hub that every
+//! subscriber has dropped goes, and the page remembers where it was for the next one.
+//!
+//! [`Builder::share`]: super::Builder::share
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::{Rc, Weak};
+
+use super::handlers::Handlers;
+use super::{Builder, EventSource};
+use crate::core::error::{CloseReason, Error};
+use crate::core::machine::State;
+
+/// The subscribers of one connection, as its hub's handlers see them.
+type Members = Rc<RefCell<Vec<Weak<Subscriber>>>>;
+
+/// One shared connection.
+pub(crate) struct Hub {
+    key: String,
+    /// The connection: a stream whose handlers hand everything to the members.
+    source: EventSource,
+    members: Members,
+}
+
+/// What an [`EventSource`] made with [`Builder::share`] holds: a trait object, made only by
+/// [`open`], so that an app that never shares links none of this.
+pub(crate) trait Member {
+    /// Its own handlers.
+    fn handlers(&self) -> &Handlers;
+    /// Its state: the connection's, or closed once it left.
+    fn state(&self) -> State;
+    /// Makes the connection hand it events of this type.
+    fn listen(&self, event_type: &str);
+    /// Leaves: its state handlers see it close, nothing more reaches it, and the connection
+    /// closes if no member is left.
+    fn leave(&self);
+    /// Comes back after leaving, or opens again the connection that closed.
+    fn reopen(&self);
+}
+
+/// One subscriber of a shared connection.
+pub(crate) struct Subscriber {
+    hub: OnceCell<Rc<Hub>>,
+    pub(crate) handlers: Handlers,
+    /// Whether it is subscribed: not closed, not dropped.
+    active: Cell<bool>,
+}
+
+thread_local! {
+    /// The page's shared connections.
+    static HUBS: RefCell<Vec<Weak<Hub>>> = const { RefCell::new(Vec::new()) };
+    /// Where the connection of a key that every subscriber dropped resumes when a new one
+    /// comes: its last event id.
+    static RESUME: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What makes two streams the same: the transport, the URL and the request options. (The
+/// function options, the back-off and the retry policy are the first subscriber's.) Written
+/// field by field, each ended by a NUL that none holds (a body by its length): `format!` with
+/// `Debug` would bring the string escaping tables into every build (6 KB gzipped).
+fn key(b: &Builder) -> String {
+    let o = &b.options;
+    let mut key = String::new();
+    let mut field = |s: &str| {
+        key.push_str(s);
+        key.push('\0');
+    };
+    field(match o.transport {
+        #[cfg(feature = "eventsource")]
+        super::Transport::EventSource => "eventsource",
+        #[cfg(feature = "fetch")]
+        super::Transport::Fetch => "fetch",
+    });
+    field(match o.credentials {
+        super::Credentials::Omit => "omit",
+        super::Credentials::SameOrigin => "same-origin",
+        super::Credentials::Include => "include",
+    });
+    match &o.last_event_id_param {
+        Some(param) => {
+            field("param");
+            field(param);
+        }
+        None => field("no param"),
+    }
+    field(&o.url);
+    #[cfg(feature = "fetch")]
+    {
+        field(&o.fetch.method);
+        match &o.fetch.body {
+            Some(body) => {
+                field("body");
+                field(&body.len().to_string());
+                field(body);
+            }
+            None => field("no body"),
+        }
+        for (name, value) in &o.fetch.headers {
+            field(name);
+            field(value);
+        }
+    }
+    #[cfg(feature = "testing")]
+    if let Some(script) = &o.script {
+        field(&(script.id() as usize).to_string());
+    }
+    key
+}
+
+/// Opens a shared stream: joins the page's connection with the same key, or makes it.
+#[inline(never)]
+pub(crate) fn open(mut b: Builder) -> Result<EventSource, Error> {
+    b.share = super::Share::No;
+    if b.config.one_shot || b.reads_a_stream() {
+        return Err(Error::InvalidOption {
+            option: "share",
+            reason: "a one-shot stream, or one the app reads, is one request: it cannot be shared"
+                .to_owned(),
+        });
+    }
+    // Resolves the URL, which the key holds, and refuses a bad option before anything opens.
+    b.check()?;
+    let key = key(&b);
+    let subscriber = Rc::new(Subscriber {
+        hub: OnceCell::new(),
+        handlers: std::mem::take(&mut b.handlers),
+        active: Cell::new(true),
+    });
+    let found = HUBS.with(|h| {
+        h.borrow()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|hub| hub.key == key)
+    });
+    let hub = match found {
+        Some(hub) => {
+            let _ = subscriber.hub.set(hub.clone());
+            hub.members.borrow_mut().push(Rc::downgrade(&subscriber));
+            hub.listen_all(&subscriber.handlers);
+            hub.arrived(&subscriber);
+            hub
+        }
+        None => {
+            let hub = Hub::open(b, key, &subscriber)?;
+            let _ = subscriber.hub.set(hub.clone());
+            hub
+        }
+    };
+    Ok(EventSource {
+        shared: hub.source.shared.clone(),
+        sub: Some(subscriber as Rc<dyn Member>),
+    })
+}
+
+impl Hub {
+    /// Opens the connection with `b`'s options, `first` its first member.
+    fn open(mut b: Builder, key: String, first: &Rc<Subscriber>) -> Result<Rc<Hub>, Error> {
+        if b.config.last_event_id.is_none() {
+            let id = RESUME.with(|r| {
+                let mut r = r.borrow_mut();
+                let i = r.iter().position(|(k, _)| *k == key)?;
+                Some(r.swap_remove(i).1)
+            });
+            b.config.last_event_id = id;
+        }
+        let members: Members = Rc::new(RefCell::new(vec![Rc::downgrade(first)]));
+        let m = members.clone();
+        b.handlers.on_state(move |s| each(&m, &|h| h.state(s)));
+        let m = members.clone();
+        b.handlers.on_error(move |e| each(&m, &|h| h.error(e)));
+        #[cfg(feature = "js")]
+        {
+            let m = members.clone();
+            b.handlers.on_drained(move || each(&m, &Handlers::drained));
+        }
+        for event_type in first.handlers.event_types() {
+            b.handlers
+                .on_raw(&event_type, true, fan_out(members.clone()));
+        }
+        let source = b.open_own()?;
+        let hub = Rc::new(Hub {
+            key,
+            source,
+            members,
+        });
+        HUBS.with(|h| {
+            let mut hubs = h.borrow_mut();
+            hubs.retain(|w| w.strong_count() > 0);
+            hubs.push(Rc::downgrade(&hub));
+        });
+        Ok(hub)
+    }
+
+    /// Hands events of `event_type` to the members too, if it does not yet.
+    pub(crate) fn listen(&self, event_type: &str) {
+        if !self.source.shared.handlers.has_event_type(event_type) {
+            self.source
+                .add_raw(event_type, true, fan_out(self.members.clone()));
+        }
+    }
+
+    fn listen_all(&self, handlers: &Handlers) {
+        for event_type in handlers.event_types() {
+            self.listen(&event_type);
+        }
+    }
+
+    /// A member arrived or came back: it sees the state at once, and a closed connection opens
+    /// again (every member then sees it connect).
+    fn arrived(&self, member: &Subscriber) {
+        match self.source.state() {
+            State::Closed { .. } => self.source.reopen(),
+            state => member.handlers.state(&state),
+        }
+    }
+
+    fn any_active(&self) -> bool {
+        self.members
+            .borrow()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .any(|s| s.active.get())
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let id = self.source.last_event_id();
+        if !id.is_empty() {
+            RESUME.with(|r| {
+                let mut r = r.borrow_mut();
+                r.retain(|(k, _)| *k != self.key);
+                r.push((self.key.clone(), id));
+            });
+        }
+        HUBS.with(|h| {
+            if let Ok(mut hubs) = h.try_borrow_mut() {
+                hubs.retain(|w| w.strong_count() > 0);
+            }
+        });
+    }
+}
+
+/// The connection's handler of one event type: it hands each event to the members.
+fn fan_out(members: Members) -> impl FnMut(&crate::core::parser::Event) + 'static {
+    move |e| each(&members, &|h| h.event(e))
+}
+
+/// Calls `f` with the handlers of each member still subscribed, checked just before its turn
+/// (one that leaves during a dispatch gets nothing more).
+fn each(members: &Members, f: &dyn Fn(&Handlers)) {
+    let list: Vec<Rc<Subscriber>> = members.borrow().iter().filter_map(Weak::upgrade).collect();
+    for s in list {
+        if s.active.get() {
+            f(&s.handlers);
+        }
+    }
+}
+
+impl Subscriber {
+    fn hub(&self) -> &Rc<Hub> {
+        self.hub
+            .get()
+            .expect("a subscriber has its hub once opened")
+    }
+}
+
+impl Member for Subscriber {
+    fn handlers(&self) -> &Handlers {
+        &self.handlers
+    }
+
+    fn listen(&self, event_type: &str) {
+        self.hub().listen(event_type);
+    }
+
+    fn state(&self) -> State {
+        if self.active.get() {
+            self.hub().source.state()
+        } else {
+            State::Closed {
+                reason: CloseReason::UserClosed,
+            }
+        }
+    }
+
+    fn leave(&self) {
+        if !self.active.replace(false) {
+            return;
+        }
+        self.handlers.state(&State::Closed {
+            reason: CloseReason::UserClosed,
+        });
+        let hub = self.hub();
+        if !hub.any_active() {
+            hub.source.close();
+        }
+    }
+
+    fn reopen(&self) {
+        let hub = self.hub();
+        if self.active.replace(true) {
+            hub.source.reopen();
+        } else {
+            hub.arrived(self);
+        }
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.get() {
+            hub.members.borrow_mut().retain(|w| w.strong_count() > 0);
+        }
+    }
+}
