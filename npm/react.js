@@ -65,6 +65,9 @@ export function useEventSource(url, options = {}) {
         const update = (/** @type {(s: any) => object} */ f) => setSnapshot((s) => ({ ...s, ...f(s) }));
         for (const type of events) es.on(type, (value) => update((s) => ({ data: { ...s.data, [type]: value } })));
         es.onstatechange = (state) => update(() => ({ state }));
+        // A connection this component shares may be open already: its state, at once.
+        const now = es.state;
+        update(() => ({ state: now }));
         const failed = (/** @type {Event} */ e) => {
           // A server's event named "error" is a MessageEvent, not a failure.
           if (e instanceof ErrorEvent) update(() => ({ error: e.error }));

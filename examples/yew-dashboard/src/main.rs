@@ -174,4 +174,48 @@ mod tests {
         // The re-renders (one per event) kept one stream: two attempts in all.
         assert_eq!(script.attempts().len(), 2);
     }
+
+    /// Renders a panel into a new element of the page.
+    fn mount() -> (web_sys::Element, yew::AppHandle<Panel>) {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        let app = yew::Renderer::<Panel>::with_root(root.clone().unchecked_into()).render();
+        (root, app)
+    }
+
+    #[wasm_bindgen_test]
+    async fn two_panels_of_one_stream_share_its_connection() {
+        let script = Script::new();
+        SCRIPT.with(|s| *s.borrow_mut() = Some(script.clone()));
+        let (first, first_app) = mount();
+        rendered().await;
+        script
+            .open()
+            .event("news", Some("1"), r#"{"seq":1,"text":"markets open"}"#);
+        // A second panel, mounted once events have flowed: the state at once, one connection.
+        let (second, second_app) = mount();
+        rendered().await;
+        assert_eq!(text(&second, "#state"), "open");
+        script.event("price", Some("2"), r#"{"seq":2,"text":"ACME 10.50"}"#);
+        rendered().await;
+        assert_eq!(text(&first, "li[data-type=price]"), "price: ACME 10.50");
+        assert_eq!(text(&second, "li[data-type=price]"), "price: ACME 10.50");
+        assert_eq!(script.attempts().len(), 1, "one connection for both panels");
+
+        // One unmounts: the other goes on over the same connection.
+        first_app.destroy();
+        rendered().await;
+        assert!(script.connected());
+        script.event("price", Some("3"), r#"{"seq":3,"text":"ACME 10.75"}"#);
+        rendered().await;
+        assert_eq!(text(&second, "#seq"), "3");
+        // The last one unmounts: the connection goes.
+        second_app.destroy();
+        rendered().await;
+        assert!(!script.connected(), "the last panel closed the connection");
+        assert_eq!(script.attempts().len(), 1);
+        first.remove();
+        second.remove();
+    }
 }
