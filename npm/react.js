@@ -59,8 +59,9 @@ export function useEventSource(url, options = {}) {
         // Unmounted (or remounted, as StrictMode does) before the module was ready.
         if (gone) return;
         // Components that show one stream share its connection (unless `share: false`; a
-        // one-shot stream is one request of its own).
-        es = new TypedEventSource(href, { share: !init.oneShot, ...stable(init, latest) });
+        // one-shot stream is one request of its own), and one mounted late shows the latest
+        // values at once.
+        es = new TypedEventSource(href, { share: !init.oneShot, replayLatest: true, ...stable(init, latest) });
         source.current = es;
         const update = (/** @type {(s: any) => object} */ f) => setSnapshot((s) => ({ ...s, ...f(s) }));
         for (const type of events) es.on(type, (value) => update((s) => ({ data: { ...s.data, [type]: value } })));

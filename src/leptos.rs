@@ -130,7 +130,8 @@ where
         // Components that show one stream share its connection (`configure` may say otherwise).
         let mut b = EventSource::builder(url)
             .transport(options.transport)
-            .share_if_possible();
+            .share_if_possible()
+            .replay_latest(true);
         for t in &options.event_types {
             let t2 = t.clone();
             b = b.on::<T>(t, move |r| match r {

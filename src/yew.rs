@@ -192,7 +192,8 @@ where
             // otherwise).
             let mut b = EventSource::builder(url.clone())
                 .transport(options.transport)
-                .share_if_possible();
+                .share_if_possible()
+                .replay_latest(true);
             for t in &options.event_types {
                 let (latest, error, t2) = (latest.clone(), error.clone(), t.clone());
                 b = b.on::<T>(t, move |r| match r {

@@ -226,3 +226,47 @@ async fn a_handler_that_leaves_mid_dispatch_gets_nothing_more_and_the_other_goes
     drop(other);
     slot.borrow_mut().take();
 }
+
+#[wasm_bindgen_test]
+async fn a_subscriber_that_joins_late_gets_the_latest_event_of_each_of_its_types_first() {
+    let key = support::scenario("share-latest");
+    let url = support::sse_url(&key, "event=a,b,c&count=9&end=hold");
+    let (first, log) = subscriber(&url, Transport::Fetch, &["a", "b", "c"]);
+    support::eventually("nine events", 5_000, || {
+        (log.borrow().len() == 9).then_some(())
+    })
+    .await;
+    // Joins with the replay: the latest `a` and `b` (ids 7 and 8), then a type added later.
+    let seen: Log = Rc::default();
+    let (s1, s2, s3) = (seen.clone(), seen.clone(), seen.clone());
+    let late = EventSource::builder(&url)
+        .transport(Transport::Fetch)
+        .share(true)
+        .last_event_id_param("lastEventId")
+        .replay_latest(true)
+        .on_raw("a", move |e| {
+            s1.borrow_mut().push(format!("a{}", e.last_event_id))
+        })
+        .on_raw("b", move |e| {
+            s2.borrow_mut().push(format!("b{}", e.last_event_id))
+        })
+        .open()
+        .unwrap();
+    assert!(
+        seen.borrow().is_empty(),
+        "after the code that made it has run"
+    );
+    support::sleep(0).await;
+    assert_eq!(*seen.borrow(), ["a7", "b8"]);
+    late.on_raw("c", move |e| {
+        s3.borrow_mut().push(format!("c{}", e.last_event_id))
+    });
+    support::sleep(0).await;
+    assert_eq!(*seen.borrow(), ["a7", "b8", "c9"]);
+    // Without it, nothing is replayed.
+    let (plain, plain_log) = subscriber(&url, Transport::Fetch, &["a"]);
+    support::sleep(50).await;
+    assert!(plain_log.borrow().is_empty(), "{:?}", plain_log.borrow());
+    assert_eq!(requests(&key).await, (1, 1));
+    drop((first, late, plain));
+}

@@ -9,7 +9,7 @@
 // The names the options take, and those of `options.backoff`.
 const KNOWN = ["transport", "withCredentials", "credentials", "headers", "method", "body", "backoff", "retry",
   "idleTimeout", "lastEventIdParam", "lastEventId", "maxEventSize", "pauseWhenHidden", "signal",
-  "oneShot", "unfinished", "resume", "isReplay", "share"];
+  "oneShot", "unfinished", "resume", "isReplay", "share", "replayLatest"];
 const BACKOFF = ["initialDelay", "factor", "maxDelay", "jitter", "maxAttempts", "maxElapsed", "resetAfter", "retryFloor",
   "serverMax"];
 
@@ -107,6 +107,7 @@ export function check(options) {
     headersFn: typeof headers === "function" ? headers : undefined, method: r.string("method"), body: r.string("body"),
     retry: o.retry, idleTimeout: r.number("idleTimeout"), param: r.string("lastEventIdParam"),
     lastEventId: r.string("lastEventId"), maxEventSize: r.whole("maxEventSize"), pauseWhenHidden: r.boolean("pauseWhenHidden") ?? false,
-    oneShot: r.boolean("oneShot") ?? false, share: r.boolean("share") ?? false, unfinished: r.oneOf("unfinished", ["discard", "dispatch"]), resume: o.resume, isReplay: o.isReplay,
+    oneShot: r.boolean("oneShot") ?? false, share: r.boolean("share") ?? false,
+    replayLatest: r.boolean("replayLatest") ?? false, unfinished: r.oneOf("unfinished", ["discard", "dispatch"]), resume: o.resume, isReplay: o.isReplay,
   };
 }

@@ -74,6 +74,8 @@ extern "C" {
     fn one_shot(this: &Checked) -> bool;
     #[wasm_bindgen(method, getter)]
     fn share(this: &Checked) -> bool;
+    #[wasm_bindgen(method, getter, js_name = replayLatest)]
+    fn replay_latest(this: &Checked) -> bool;
     #[wasm_bindgen(method, getter)]
     fn unfinished(this: &Checked) -> Option<String>;
     #[wasm_bindgen(method, getter)]
@@ -359,7 +361,10 @@ pub(crate) fn open(
     if let Some(n) = c.max_event_size() {
         b = b.max_event_size(n as usize);
     }
-    b = b.pause_when_hidden(c.pause_when_hidden()).share(c.share());
+    b = b
+        .pause_when_hidden(c.pause_when_hidden())
+        .share(c.share())
+        .replay_latest(c.replay_latest());
     // The test kit's build (`typed-eventsource/testing`): the installed script is the network.
     #[cfg(feature = "testing")]
     if !from_readable {

@@ -126,6 +126,13 @@ export interface TypedEventSourceInit {
    * (`useEventSource` shares).
    */
   share?: boolean;
+  /**
+   * With `share`: when this source joins a connection that has run, and when it starts
+   * listening to a type later, it gets (after the code that made it has run, before any other
+   * event) the latest event of each type it listens to, as a component mounted late shows the
+   * latest value. Default false (`useEventSource` sets it).
+   */
+  replayLatest?: boolean;
   /** Aborting it closes the source, as it cancels a `fetch` (an aborted one: closed at once). */
   signal?: AbortSignal;
   /**

@@ -17,6 +17,9 @@ extern "C" {
     fn set_timeout(handler: &Function, ms: i32) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
+    /// Runs `f` once the current task's code has run, before any other task.
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    pub(crate) fn queue_microtask(f: &JsValue);
     #[wasm_bindgen(js_name = fetch)]
     pub(crate) fn fetch_with_request(request: &web_sys::Request) -> js_sys::Promise;
 }

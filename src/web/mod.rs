@@ -238,6 +238,7 @@ pub struct Builder {
     seed: Option<u64>,
     handlers: Handlers,
     share: Share,
+    replay_latest: bool,
     /// How a shared stream opens, set by [`Builder::share`]: a function, so that an app that
     /// never shares links none of it.
     sharer: Option<fn(Builder) -> Result<EventSource, Error>>,
@@ -440,6 +441,15 @@ impl Builder {
     pub fn share(mut self, share: bool) -> Self {
         self.share = if share { Share::Yes } else { Share::No };
         self.sharer = Some(share::open);
+        self
+    }
+
+    /// With [`Builder::share`]: when it joins a connection that has run, and when it starts
+    /// handling a type later, this stream gets at once (before any other event) the latest
+    /// event of each type it handles, as a component mounted late shows the latest value.
+    /// Default: `false`; the hooks ask for it.
+    pub fn replay_latest(mut self, replay: bool) -> Self {
+        self.replay_latest = replay;
         self
     }
 
@@ -710,6 +720,7 @@ impl EventSource {
             seed: None,
             handlers: Handlers::default(),
             share: Share::No,
+            replay_latest: false,
             sharer: None,
         }
     }

@@ -17,9 +17,15 @@ use super::handlers::Handlers;
 use super::{Builder, EventSource};
 use crate::core::error::{CloseReason, Error};
 use crate::core::machine::State;
+use crate::core::parser::Event;
 
 /// The subscribers of one connection, as its hub's handlers see them.
 type Members = Rc<RefCell<Vec<Weak<Subscriber>>>>;
+
+/// The latest event of each type the connection handed out, for the members that ask for
+/// them when they join ([`Builder::replay_latest`]). Kept from the start, since a member may
+/// join at any time: a copy per event into the same buffers (`clone_from`), one event per type.
+type Latest = Rc<RefCell<Vec<Event>>>;
 
 /// One shared connection.
 pub(crate) struct Hub {
@@ -27,6 +33,7 @@ pub(crate) struct Hub {
     /// The connection: a stream whose handlers hand everything to the members.
     source: EventSource,
     members: Members,
+    latest: Latest,
 }
 
 /// What an [`EventSource`] made with [`Builder::share`] holds: a trait object, made only by
@@ -47,10 +54,20 @@ pub(crate) trait Member {
 
 /// One subscriber of a shared connection.
 pub(crate) struct Subscriber {
+    me: Weak<Subscriber>,
     hub: OnceCell<Rc<Hub>>,
     pub(crate) handlers: Handlers,
     /// Whether it is subscribed: not closed, not dropped.
     active: Cell<bool>,
+    /// Whether it gets the latest event of each of its types when it joins or starts handling
+    /// one ([`Builder::replay_latest`]), and the types it got so far.
+    replay: bool,
+    replayed: RefCell<Vec<String>>,
+    /// The types whose latest event it gets when the current code has run, and what runs
+    /// then (one closure, made the first time: a closure per replay would bring in the
+    /// machinery of one-shot closures, 0.3 KB).
+    pending: RefCell<Vec<String>>,
+    replayer: OnceCell<wasm_bindgen::closure::Closure<dyn FnMut()>>,
 }
 
 thread_local! {
@@ -128,10 +145,16 @@ pub(crate) fn open(mut b: Builder) -> Result<EventSource, Error> {
     // Resolves the URL, which the key holds, and refuses a bad option before anything opens.
     b.check()?;
     let key = key(&b);
-    let subscriber = Rc::new(Subscriber {
+    let handlers = std::mem::take(&mut b.handlers);
+    let subscriber = Rc::new_cyclic(|me| Subscriber {
+        me: me.clone(),
         hub: OnceCell::new(),
-        handlers: std::mem::take(&mut b.handlers),
+        handlers,
         active: Cell::new(true),
+        replay: b.replay_latest,
+        replayed: RefCell::new(Vec::new()),
+        pending: RefCell::new(Vec::new()),
+        replayer: OnceCell::new(),
     });
     let found = HUBS.with(|h| {
         h.borrow()
@@ -145,6 +168,7 @@ pub(crate) fn open(mut b: Builder) -> Result<EventSource, Error> {
             hub.members.borrow_mut().push(Rc::downgrade(&subscriber));
             hub.listen_all(&subscriber.handlers);
             hub.arrived(&subscriber);
+            subscriber.replay_latest(subscriber.handlers.event_types());
             hub
         }
         None => {
@@ -180,15 +204,17 @@ impl Hub {
             let m = members.clone();
             b.handlers.on_drained(move || each(&m, &Handlers::drained));
         }
+        let latest: Latest = Rc::default();
         for event_type in first.handlers.event_types() {
             b.handlers
-                .on_raw(&event_type, true, fan_out(members.clone()));
+                .on_raw(&event_type, true, fan_out(members.clone(), latest.clone()));
         }
         let source = b.open_own()?;
         let hub = Rc::new(Hub {
             key,
             source,
             members,
+            latest,
         });
         HUBS.with(|h| {
             let mut hubs = h.borrow_mut();
@@ -201,8 +227,11 @@ impl Hub {
     /// Hands events of `event_type` to the members too, if it does not yet.
     pub(crate) fn listen(&self, event_type: &str) {
         if !self.source.shared.handlers.has_event_type(event_type) {
-            self.source
-                .add_raw(event_type, true, fan_out(self.members.clone()));
+            self.source.add_raw(
+                event_type,
+                true,
+                fan_out(self.members.clone(), self.latest.clone()),
+            );
         }
     }
 
@@ -248,9 +277,18 @@ impl Drop for Hub {
     }
 }
 
-/// The connection's handler of one event type: it hands each event to the members.
-fn fan_out(members: Members) -> impl FnMut(&crate::core::parser::Event) + 'static {
-    move |e| each(&members, &|h| h.event(e))
+/// The connection's handler of one event type: it keeps the latest if asked to, and hands
+/// each event to the members.
+fn fan_out(members: Members, latest: Latest) -> impl FnMut(&Event) + 'static {
+    move |e| {
+        let mut list = latest.borrow_mut();
+        match list.iter_mut().find(|l| l.event_type == e.event_type) {
+            Some(slot) => slot.clone_from(e),
+            None => list.push(e.clone()),
+        }
+        drop(list);
+        each(&members, &|h| h.event(e))
+    }
 }
 
 /// Calls `f` with the handlers of each member still subscribed, checked just before its turn
@@ -270,6 +308,59 @@ impl Subscriber {
             .get()
             .expect("a subscriber has its hub once opened")
     }
+
+    /// Hands it, once the current code has run (so that the handlers an app adds right after
+    /// are there), the latest event of each of these types that it has not had yet, if it
+    /// asked for them.
+    fn replay_latest(&self, types: Vec<String>) {
+        if !self.replay {
+            return;
+        }
+        let was_idle = self.pending.borrow().is_empty();
+        for t in types {
+            let mut replayed = self.replayed.borrow_mut();
+            if !replayed.contains(&t) {
+                replayed.push(t.clone());
+                self.pending.borrow_mut().push(t);
+            }
+        }
+        if !was_idle || self.pending.borrow().is_empty() {
+            return;
+        }
+        if cfg!(not(target_arch = "wasm32")) {
+            // The test kit in a native `cargo test`: no microtasks, so at once.
+            return self.replay_pending();
+        }
+        let replayer = self.replayer.get_or_init(|| {
+            let me = self.me.clone();
+            wasm_bindgen::closure::Closure::new(move || {
+                if let Some(me) = me.upgrade() {
+                    me.replay_pending();
+                }
+            })
+        });
+        super::browser::queue_microtask(replayer.as_ref());
+    }
+
+    fn replay_pending(&self) {
+        let types = std::mem::take(&mut *self.pending.borrow_mut());
+        let events: Vec<Event> = self
+            .hub()
+            .latest
+            .borrow()
+            .iter()
+            .filter(|e| types.contains(&e.event_type))
+            .cloned()
+            .collect();
+        for e in &events {
+            if self.active.get() {
+                self.handlers.event(e);
+            }
+        }
+        if !events.is_empty() {
+            self.handlers.drained();
+        }
+    }
 }
 
 impl Member for Subscriber {
@@ -279,6 +370,7 @@ impl Member for Subscriber {
 
     fn listen(&self, event_type: &str) {
         self.hub().listen(event_type);
+        self.replay_latest(vec![event_type.to_owned()]);
     }
 
     fn state(&self) -> State {

@@ -108,3 +108,31 @@ test("share is refused with oneShot, as a TypeError naming it; share: \"yes\" to
   assert.match(errors[0], /share/);
   assert.match(errors[1], /^TypeError: .*`share`/);
 });
+
+test("replayLatest: a source that joins late gets the latest event of each type it listens to, once", async () => {
+  const key = `share-js-latest-${Math.random()}`;
+  await page.evaluate(async (key) => {
+    const url = `/sse?scenario=${key}&event=a,b&count=6&end=hold`;
+    window.lfirst = new window.TES(url, { share: true });
+    const got = [];
+    window.lfirst.addEventListener("a", () => got.push(1));
+    window.lfirst.addEventListener("b", () => got.push(1));
+    await new Promise((resolve) => { const t = setInterval(() => { if (got.length === 6) { clearInterval(t); resolve(); } }, 20); });
+  }, key);
+  const seen = await page.evaluate(async (key) => {
+    const url = `/sse?scenario=${key}&event=a,b&count=6&end=hold`;
+    const seen = [];
+    const late = new window.TES(url, { share: true, replayLatest: true });
+    late.on("a", (v) => seen.push(`a${v.seq}`));
+    late.addEventListener("b", (e) => seen.push(`b${e.lastEventId}`));
+    const plain = new window.TES(url, { share: true });
+    plain.addEventListener("a", () => seen.push("plain"));
+    await new Promise((r) => setTimeout(r, 100));
+    late.close();
+    plain.close();
+    window.lfirst.close();
+    return seen;
+  }, key);
+  assert.deepEqual(seen, ["a5", "b6"]);
+  assert.equal((await log(key)).requests, 1);
+});

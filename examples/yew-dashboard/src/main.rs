@@ -193,10 +193,12 @@ mod tests {
         script
             .open()
             .event("news", Some("1"), r#"{"seq":1,"text":"markets open"}"#);
-        // A second panel, mounted once events have flowed: the state at once, one connection.
+        // A second panel, mounted once events have flowed: the state and the latest news at
+        // once, one connection.
         let (second, second_app) = mount();
         rendered().await;
         assert_eq!(text(&second, "#state"), "open");
+        assert_eq!(text(&second, "li[data-type=news]"), "news: markets open");
         script.event("price", Some("2"), r#"{"seq":2,"text":"ACME 10.50"}"#);
         rendered().await;
         assert_eq!(text(&first, "li[data-type=price]"), "price: ACME 10.50");
