@@ -78,7 +78,16 @@ export class TypedEventSource extends EventTarget {
     const me = new WeakRef(this);
     const readable = readableArg;
     readableArg = undefined;
-    this.#stream = openStream((kind, value, errors) => me.deref()?.#receive(kind, value, errors), `${url}`, options, readable);
+    // What escapes #receive (which reports its listeners' exceptions itself) would be lost in
+    // the stream, which goes on: it is reported here instead.
+    const sink = /** @type {Sink} */ ((kind, value, errors) => {
+      try {
+        me.deref()?.#receive(kind, value, errors);
+      } catch (e) {
+        report(e);
+      }
+    });
+    this.#stream = openStream(sink, `${url}`, options, readable);
     live.add(this);
     // `signal` (checked by options.js): aborting it closes the source, as it cancels a fetch.
     /** @type {AbortSignal | undefined} */

@@ -160,3 +160,21 @@ test("fake timers change nothing: the script's clock is its own", () => {
     vi.useRealTimers();
   }
 });
+
+test("what the class itself fails to do is reported, not lost (here: no ErrorEvent to fire)", () => {
+  const script = Script.install();
+  const es = new TypedEventSource("/feed", { transport: "fetch" });
+  open.push(es);
+  const saved = globalThis.ErrorEvent;
+  const reported = vi.spyOn(console, "error").mockImplementation(() => {});
+  try {
+    delete (globalThis as { ErrorEvent?: unknown }).ErrorEvent;
+    script.open().drop();
+    expect(reported).toHaveBeenCalledWith(expect.any(ReferenceError));
+  } finally {
+    globalThis.ErrorEvent = saved;
+    reported.mockRestore();
+  }
+  // The stream went on: it reconnects.
+  expect(script.nextAttempt().url).toBe("http://localhost/feed");
+});
