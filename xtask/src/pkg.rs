@@ -260,18 +260,8 @@ fn complete_manifest(out: &Path) -> Result {
     );
     let files = obj.entry("files").or_insert_with(|| serde_json::json!([]));
     if let Some(list) = files.as_array_mut() {
-        for f in [
-            "index.js",
-            "index.d.ts",
-            "react.js",
-            "react.d.ts",
-            "testing.js",
-            "testing.d.ts",
-            "testing/",
-            "README.md",
-            "LICENSE-MIT",
-            "LICENSE-APACHE",
-        ] {
+        let others = ["testing/", "README.md", "LICENSE-MIT", "LICENSE-APACHE"];
+        for f in NPM_FILES.into_iter().chain(others) {
             if !list.iter().any(|v| v == f) {
                 list.push(f.into());
             }
