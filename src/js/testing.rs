@@ -176,16 +176,14 @@ impl JsScript {
 
     /// Sends a comment line (`: text`), which keeps `idleTimeout` from firing.
     pub fn comment(&self, text: Option<String>) -> Chained {
-        let text = format!(": {}\n", text.as_deref().unwrap_or("scripted"));
-        self.chained(self.script.try_send(&text))
+        let text = text.as_deref().unwrap_or("scripted");
+        self.chained(self.script.try_comment(text))
     }
 
     /// Sends a `retry:` line: the server's reconnection time, in milliseconds.
     pub fn retry(&self, ms: f64) -> Chained {
-        self.chained(
-            self.script
-                .try_send(&format!("retry: {}\n", ms.max(0.0) as u64)),
-        )
+        let after = Duration::from_millis(ms.max(0.0) as u64);
+        self.chained(self.script.try_retry(after))
     }
 
     /// The server ends the open connection's response.

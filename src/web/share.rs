@@ -204,18 +204,15 @@ impl Hub {
             let m = members.clone();
             b.handlers.on_drained(move || each(&m, &Handlers::drained));
         }
-        let latest: Latest = Rc::default();
-        for event_type in first.handlers.event_types() {
-            b.handlers
-                .on_raw(&event_type, true, fan_out(members.clone(), latest.clone()));
-        }
         let source = b.open_own()?;
         let hub = Rc::new(Hub {
             key,
             source,
             members,
-            latest,
+            latest: Rc::default(),
         });
+        // Before any event: the connection's come from tasks of their own.
+        hub.listen_all(&first.handlers);
         HUBS.with(|h| {
             let mut hubs = h.borrow_mut();
             hubs.retain(|w| w.strong_count() > 0);
@@ -277,8 +274,8 @@ impl Drop for Hub {
     }
 }
 
-/// The connection's handler of one event type: it keeps the latest if asked to, and hands
-/// each event to the members.
+/// The connection's handler of one event type: it keeps the latest, and hands each event to
+/// the members.
 fn fan_out(members: Members, latest: Latest) -> impl FnMut(&Event) + 'static {
     move |e| {
         let mut list = latest.borrow_mut();

@@ -235,12 +235,22 @@ impl Script {
 
     /// Sends a comment line (`: text`), which feeds the idle watchdog.
     pub fn comment(&self, text: &str) -> &Self {
-        self.send(&format!(": {text}\n"))
+        or_panic(self.try_comment(text));
+        self
+    }
+
+    pub(crate) fn try_comment(&self, text: &str) -> Result<(), String> {
+        self.try_send(&format!(": {text}\n"))
     }
 
     /// Sends a `retry:` line: the server's reconnection time.
     pub fn retry(&self, after: Duration) -> &Self {
-        self.send(&format!("retry: {}\n", after.as_millis()))
+        or_panic(self.try_retry(after));
+        self
+    }
+
+    pub(crate) fn try_retry(&self, after: Duration) -> Result<(), String> {
+        self.try_send(&format!("retry: {}\n", after.as_millis()))
     }
 
     /// The server ends the open connection's response.
@@ -386,8 +396,8 @@ impl Script {
                 self.advance(Duration::from_secs(number(secs)?));
                 Ok(())
             }
-            ["comment"] => self.try_send(": scripted\n"),
-            ["retry", ms] => self.try_send(&format!("retry: {}\n", number(ms)?)),
+            ["comment"] => self.try_comment("scripted"),
+            ["retry", ms] => self.try_retry(Duration::from_millis(number(ms)?)),
             ["resume", "from", id] => {
                 let got = waiting()?.last_event_id;
                 if got.as_deref() != Some(id) {
