@@ -110,7 +110,7 @@ pub use crate::core::machine::{Decision, PauseReason, RetryPolicy, State};
 pub use crate::core::parser::Event;
 #[cfg(feature = "fetch")]
 pub use crate::web::Resume;
-pub use crate::web::{Builder, Credentials, EventSource, Transport};
+pub use crate::web::{Builder, Credentials, EventSource, Sharing, Transport};
 
 /// The README's Rust examples, compiled by `cargo test --doc` as they are written.
 #[cfg(doctest)]

@@ -1,5 +1,6 @@
-//! One connection for many subscribers in a page (`Builder::share`), in headless Chromium
-//! against the real server, which counts the connections.
+//! One connection for many subscribers in a page (`Builder::share`), and across tabs
+//! (`Builder::share_tabs`), in headless Chromium against the real server, which counts the
+//! connections.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -8,7 +9,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use typed_eventsource::web::live_resources;
-use typed_eventsource::{Backoff, CloseReason, Error, EventSource, Jitter, State, Transport};
+use typed_eventsource::{
+    Backoff, CloseReason, Error, EventSource, Jitter, Sharing, State, Transport,
+};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -269,4 +274,109 @@ async fn a_subscriber_that_joins_late_gets_the_latest_event_of_each_of_its_types
     assert!(plain_log.borrow().is_empty(), "{:?}", plain_log.borrow());
     assert_eq!(requests(&key).await, (1, 1));
     drop((first, late, plain));
+}
+
+/// Another tab, as far as Web Locks see it: holds the lock `name` from when it is granted until
+/// the returned function is called. Resolves when granted.
+async fn hold_lock(name: &str) -> js_sys::Function {
+    let request = js_sys::Function::new_with_args(
+        "name",
+        "return new Promise((granted) => navigator.locks.request(name, \
+         () => new Promise((release) => granted(() => release()))))",
+    );
+    let granted = request.call1(&JsValue::NULL, &name.into()).unwrap();
+    JsFuture::from(js_sys::Promise::from(granted))
+        .await
+        .unwrap()
+        .into()
+}
+
+/// The names of the Web Locks held in this origin.
+async fn held_locks() -> Vec<String> {
+    let query = js_sys::Function::new_no_args(
+        "return navigator.locks.query().then((s) => s.held.map((l) => l.name))",
+    );
+    let names = JsFuture::from(js_sys::Promise::from(query.call0(&JsValue::NULL).unwrap()))
+        .await
+        .unwrap();
+    js_sys::Array::from(&names)
+        .iter()
+        .filter_map(|n| n.as_string())
+        .collect()
+}
+
+fn across_tabs(url: &str) -> (EventSource, Log) {
+    let log: Log = Rc::default();
+    let l = log.clone();
+    let source = EventSource::builder(url)
+        .transport(Transport::Fetch)
+        .share_tabs(true)
+        .on_raw("message", move |e| {
+            l.borrow_mut().push(e.last_event_id.clone())
+        })
+        .open()
+        .expect("opens");
+    (source, log)
+}
+
+/// Shared across tabs: the stream that holds the stream's Web Lock connects; one that waits
+/// for it (another tab holds it) follows and does not connect; when the lock is free, it holds
+/// the connection and resumes after the last event the page had.
+#[wasm_bindgen_test]
+async fn across_tabs_the_stream_that_holds_the_lock_connects_and_the_next_takes_over() {
+    let key = support::scenario("tabs");
+    let url = support::sse_url(&key, "interval_ms=20&end=hold");
+    let (first, log) = across_tabs(&url);
+    support::eventually("the lock", 5_000, || {
+        (first.sharing() == Sharing::Holder).then_some(())
+    })
+    .await;
+    support::eventually("events", 5_000, || (log.borrow().len() >= 3).then_some(())).await;
+    assert_eq!(requests(&key).await, (1, 1));
+    let name = held_locks()
+        .await
+        .into_iter()
+        .find(|n| n.starts_with("typed-eventsource ") && n.contains(&key))
+        .expect("the stream holds a lock named after it");
+
+    // Dropped, it lets the lock go: "another tab" gets it.
+    drop(first);
+    let last: u64 = log.borrow().last().unwrap().parse().unwrap();
+    let release = hold_lock(&name).await;
+
+    // While that tab holds it, a new stream follows: no connection of its own.
+    let (second, log2) = across_tabs(&url);
+    support::sleep(400).await;
+    assert_eq!(second.sharing(), Sharing::Follower);
+    assert_eq!(second.state(), State::Connecting { attempt: 0 });
+    assert!(log2.borrow().is_empty());
+    assert_eq!(requests(&key).await, (1, 0), "no second connection");
+
+    // That tab goes: this one takes over and resumes after the last event the page had.
+    release.call0(&JsValue::NULL).unwrap();
+    support::eventually("a new holder", 5_000, || {
+        (second.sharing() == Sharing::Holder).then_some(())
+    })
+    .await;
+    support::eventually("events again", 5_000, || {
+        (!log2.borrow().is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(
+        log2.borrow()[0],
+        (last + 1).to_string(),
+        "no event lost or repeated"
+    );
+    let server = support::log(&key).await;
+    assert_eq!(server["records"][1]["resumed_after"].as_u64(), Some(last));
+    drop(second);
+    let mut waited = 0;
+    while held_locks().await.contains(&name) {
+        assert!(
+            waited < 5_000,
+            "the lock is let go when the last stream goes"
+        );
+        support::sleep(20).await;
+        waited += 20;
+    }
 }

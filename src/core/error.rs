@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// What went wrong. Each variant is a cause a user acts on differently.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Error {
     /// The connection could not be made or broke off (no network, DNS, TLS, reset, CORS, an
@@ -83,10 +83,12 @@ pub enum Error {
         /// What the decoder said.
         message: String,
     },
-    /// An option was invalid; nothing was opened.
+    /// An option was invalid; nothing was opened. (It reaches the caller of `open`, never a
+    /// stream's handlers: serialized, it loses its `option`.)
     #[error("invalid option `{option}`: {reason}")]
     InvalidOption {
         /// The option's name.
+        #[serde(skip)]
         option: &'static str,
         /// What is wrong with it.
         reason: String,
@@ -114,7 +116,7 @@ impl Error {
 }
 
 /// Why a stream is closed for good.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum CloseReason {
     /// The program closed it (or dropped its handle).

@@ -25,7 +25,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::machine::State;
 use crate::core::parser::Event;
-use crate::web::EventSource;
+use crate::web::{EventSource, Sharing};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS: &str = include_str!("typed_eventsource.d.ts");
@@ -255,6 +255,20 @@ impl Stream {
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> JsValue {
         state_to_js(&self.source.state())
+    }
+
+    /// How the connection is shared: `"own"`, `"page"`, `"holder"`, `"follower"` or
+    /// `"unavailable"` (see [`Sharing`]).
+    #[wasm_bindgen(getter)]
+    pub fn sharing(&self) -> String {
+        match self.source.sharing() {
+            Sharing::Own => "own",
+            Sharing::Page => "page",
+            Sharing::Holder => "holder",
+            Sharing::Follower => "follower",
+            _ => "unavailable",
+        }
+        .to_owned()
     }
 
     /// Where the next connection resumes.

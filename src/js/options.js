@@ -32,6 +32,7 @@ function reader(obj, prefix, known) {
     return v;
   };
   const r = {
+    value: get,
     /** @param {string} name */
     string: (name) => get(name, (v) => typeof v === "string", "a string"),
     /** @param {string} name */
@@ -107,7 +108,8 @@ export function check(options) {
     headersFn: typeof headers === "function" ? headers : undefined, method: r.string("method"), body: r.string("body"),
     retry: o.retry, idleTimeout: r.number("idleTimeout"), param: r.string("lastEventIdParam"),
     lastEventId: r.string("lastEventId"), maxEventSize: r.whole("maxEventSize"), pauseWhenHidden: r.boolean("pauseWhenHidden") ?? false,
-    oneShot: r.boolean("oneShot") ?? false, share: r.boolean("share") ?? false,
+    oneShot: r.boolean("oneShot") ?? false,
+    share: r.value("share", (v) => typeof v === "boolean" || v === "tabs", 'true, false or "tabs"') ?? false,
     replayLatest: r.boolean("replayLatest") ?? false, unfinished: r.oneOf("unfinished", ["discard", "dispatch"]), resume: o.resume, isReplay: o.isReplay,
   };
 }

@@ -72,8 +72,9 @@ extern "C" {
     fn pause_when_hidden(this: &Checked) -> bool;
     #[wasm_bindgen(method, getter, js_name = oneShot)]
     fn one_shot(this: &Checked) -> bool;
+    /// `true`, `false` or `"tabs"`.
     #[wasm_bindgen(method, getter)]
-    fn share(this: &Checked) -> bool;
+    fn share(this: &Checked) -> JsValue;
     #[wasm_bindgen(method, getter, js_name = replayLatest)]
     fn replay_latest(this: &Checked) -> bool;
     #[wasm_bindgen(method, getter)]
@@ -363,8 +364,13 @@ pub(crate) fn open(
     }
     b = b
         .pause_when_hidden(c.pause_when_hidden())
-        .share(c.share())
         .replay_latest(c.replay_latest());
+    let share = c.share();
+    if share.as_string().is_some() {
+        b = b.share_tabs(true);
+    } else if share.is_truthy() {
+        b = b.share(true);
+    }
     // The test kit's build (`typed-eventsource/testing`): the installed script is the network.
     #[cfg(feature = "testing")]
     if !from_readable {

@@ -124,8 +124,17 @@ export interface TypedEventSourceInit {
    * resuming after the last event id. Functions (headers, `retry`, `resume`) and the back-off
    * are the first source's. Not with `oneShot` or `fromReadableStream`. Default false
    * (`useEventSource` shares).
+   *
+   * `"tabs"`: the same across the browser's tabs of this origin too. One tab (elected with Web
+   * Locks) holds the connection and relays events, states and errors to the others over a
+   * `BroadcastChannel`; each tab gets every event once, in order, with its id. When the holder
+   * goes (closed, reloaded, crashed, frozen), another takes over within a fraction of a second
+   * and resumes after the last event relayed. The request options that are functions, the
+   * credentials sent and the back-off are the holding tab's: put what differs between users in
+   * the URL or fixed headers. Where Web Locks or `BroadcastChannel` are missing (not a secure
+   * context), each page has its own connection and `sharing` is `"unavailable"`.
    */
-  share?: boolean;
+  share?: boolean | "tabs";
   /**
    * With `share`: when this source joins a connection that has run, and when it starts
    * listening to a type later, it gets (after the code that made it has run, before any other
@@ -229,6 +238,12 @@ export class TypedEventSource<Events extends Record<string, unknown> = Record<st
   /** The server's last `retry:` in ms, as it sent it; before one, the back-off's initial delay. */
   readonly reconnectionTime: number;
   readonly state: ConnectionState;
+  /**
+   * How the connection is shared: its own, its page's (`share: true`), or across tabs
+   * (`share: "tabs"`), held by this tab or followed, or `"unavailable"` where the browser
+   * cannot share across tabs.
+   */
+  readonly sharing: "own" | "page" | "holder" | "follower" | "unavailable";
   /**
    * As on `EventSource`, `onopen` and `onerror` (and their listeners) also receive the
    * server's own events named `open` or `error`, as `MessageEvent`s.

@@ -134,6 +134,8 @@ export class TypedEventSource extends EventTarget {
   get withCredentials() { return this.#stream?.withCredentials ?? false; }
   /** The state with its attempt and next delay. */
   get state() { return this.#stream?.state ?? this.#lastState; }
+  /** How the connection is shared: "own", "page", "holder", "follower" or "unavailable". */
+  get sharing() { return this.#stream?.sharing ?? "own"; }
 
   /** The server's last `retry:` in ms as it sent it, else the back-off's initial delay. */
   get reconnectionTime() { return this.#stream?.reconnectionTime ?? 0; }

@@ -42,6 +42,7 @@ mod shared;
 mod sink;
 #[cfg(feature = "stream")]
 mod stream;
+mod tabs;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -242,6 +243,28 @@ pub struct Builder {
     /// How a shared stream opens, set by [`Builder::share`]: a function, so that an app that
     /// never shares links none of it.
     sharer: Option<fn(Builder) -> Result<EventSource, Error>>,
+    /// How a shared connection follows the other tabs, set by [`Builder::share_tabs`]; none
+    /// where the browser cannot.
+    tabber: Option<share::MakeRelay>,
+}
+
+/// How a stream's connection is shared ([`EventSource::sharing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sharing {
+    /// The stream has a connection of its own.
+    Own,
+    /// It shares its page's connection ([`Builder::share`]).
+    Page,
+    /// It shares one connection across tabs ([`Builder::share_tabs`]), and this tab holds it:
+    /// it relays to the others.
+    Holder,
+    /// It shares one connection across tabs, and another tab holds it: this one follows.
+    Follower,
+    /// Sharing across tabs was asked for where the browser cannot (no Web Locks or
+    /// `BroadcastChannel`: a page that is not a secure context, an old browser): the page has
+    /// a connection of its own, shared by its subscribers.
+    Unavailable,
 }
 
 /// Whether a stream shares its connection ([`Builder::share`]).
@@ -444,6 +467,28 @@ impl Builder {
         self
     }
 
+    /// Shares one connection with the other tabs of the browser (same origin) too, as
+    /// [`Builder::share`] shares it in a page. Default: `false`.
+    ///
+    /// One tab, elected with the Web Locks API, holds the connection and relays its events,
+    /// states and errors to the others over a `BroadcastChannel`: each tab gets every event
+    /// once, in order, with its id. When the holder goes (closed, reloaded, crashed, frozen)
+    /// or its last subscriber leaves, another tab takes it over within a fraction of a second
+    /// and resumes after the last event relayed; a tab drops an event it had already had, so
+    /// none sees one twice. [`EventSource::sharing`] says which tab holds it.
+    ///
+    /// The request is the holder's: what [`Builder::share`] lets the first subscriber decide
+    /// (a headers function, credentials sent with it, the back-off and retry policy) the
+    /// holding tab decides, whichever tab it is. A tab that follows cannot have request
+    /// options of its own: put what differs between users into the URL or fixed headers,
+    /// which make another stream. Where the browser has no Web Locks or
+    /// `BroadcastChannel`, each page has its own connection ([`Sharing::Unavailable`]).
+    pub fn share_tabs(mut self, share: bool) -> Self {
+        self = self.share(share);
+        self.tabber = if share { Some(tabs::relay) } else { None };
+        self
+    }
+
     /// With [`Builder::share`]: when it joins a connection that has run, and when it starts
     /// handling a type later, this stream gets at once (before any other event) the latest
     /// event of each type it handles, as a component mounted late shows the latest value.
@@ -592,12 +637,17 @@ impl Builder {
                 return sharer(self);
             }
         }
-        self.open_own()
+        self.open_own(false)
     }
 
-    /// Opens a stream of its own (a shared connection's too).
-    fn open_own(mut self) -> Result<EventSource, Error> {
-        let machine = self.machine()?;
+    /// Opens a stream of its own (a shared connection's too). A `parked` one is made closed,
+    /// without connecting: a connection shared across tabs that another tab holds.
+    fn open_own(mut self, parked: bool) -> Result<EventSource, Error> {
+        let mut machine = self.machine()?;
+        if parked {
+            machine.close();
+            while machine.poll().is_some() {}
+        }
         #[cfg(feature = "testing")]
         if self.options.script.is_some() {
             self.options.connect = shared::connect_scripted;
@@ -722,6 +772,7 @@ impl EventSource {
             share: Share::No,
             replay_latest: false,
             sharer: None,
+            tabber: None,
         }
     }
 
@@ -905,6 +956,15 @@ impl EventSource {
         }
     }
 
+    /// How its connection is shared: its own, its page's, or across tabs, held by this tab or
+    /// another ([`Builder::share`], [`Builder::share_tabs`]).
+    pub fn sharing(&self) -> Sharing {
+        match &self.sub {
+            Some(sub) => sub.sharing(),
+            None => Sharing::Own,
+        }
+    }
+
     /// For the npm class, which delivers events in batches after the stream has handed them
     /// out: `f` runs whenever the stream has run every output of an input.
     #[cfg(feature = "js")]
@@ -922,9 +982,9 @@ impl EventSource {
         }
     }
 
-    /// For the npm class: where the next connection resumes (the event being handled when a
-    /// handler closed the stream, when later ones of its batch were dropped).
-    #[cfg(feature = "js")]
+    /// Where the next connection resumes: for the npm class, the event being handled when a
+    /// handler closed the stream, when later ones of its batch were dropped; for a tab that
+    /// follows another's connection, the last event relayed.
     pub(crate) fn resume_after(&self, id: &str) {
         // A subscriber that leaves does not move its connection back under the others.
         if self.sub.is_some() {

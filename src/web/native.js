@@ -40,3 +40,19 @@ export function refused(url, withCredentials, signal) {
     es.onerror = () => done(es.readyState === Native.CLOSED);
   });
 }
+
+/** Whether tabs can share a connection here: Web Locks and BroadcastChannel (a secure context). */
+export function tabsAvailable() {
+  return typeof BroadcastChannel === "function" && typeof navigator === "object" && !!navigator.locks;
+}
+
+/**
+ * Asks for the Web Lock `name`. `granted(release)` runs once this tab holds it, and the tab holds
+ * it until it calls `release()` or goes (closed, reloaded, crashed: the browser frees it).
+ * Aborting `signal` withdraws a request not yet granted.
+ * @param {string} name @param {AbortSignal} signal @param {(release: () => void) => void} granted
+ */
+export function requestLock(name, signal, granted) {
+  navigator.locks.request(name, { signal }, () => new Promise((release) => granted(() => release(undefined))))
+    .catch(() => {});
+}

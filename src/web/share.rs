@@ -14,7 +14,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::{Rc, Weak};
 
 use super::handlers::Handlers;
-use super::{Builder, EventSource};
+use super::{Builder, EventSource, Sharing};
 use crate::core::error::{CloseReason, Error};
 use crate::core::machine::State;
 use crate::core::parser::Event;
@@ -34,6 +34,40 @@ pub(crate) struct Hub {
     source: EventSource,
     members: Members,
     latest: Latest,
+    /// Across tabs ([`Builder::share_tabs`]): this tab's side, or none where the browser
+    /// cannot share across tabs (then `wants_tabs`).
+    tabs: Option<Rc<dyn Relay>>,
+    wants_tabs: bool,
+}
+
+/// Makes a stream's [`Relay`] from its key; none where the browser cannot share across tabs.
+pub(crate) type MakeRelay = fn(&str) -> Option<Rc<dyn Relay>>;
+
+/// A shared connection's side across the tabs of a browser ([`Builder::share_tabs`]): a trait
+/// object, made only by the function `share_tabs` sets, so that an app that does not share
+/// across tabs links none of it (`tabs.rs`).
+pub(crate) trait Relay {
+    /// Its hub, once made.
+    fn attach(&self, hub: Weak<Hub>);
+    /// Whether this tab holds the connection.
+    fn holding(&self) -> bool;
+    fn sharing(&self) -> Sharing;
+    /// The state the holder relayed, for a follower.
+    fn state(&self) -> State;
+    /// The connection handed out an event, changed state or failed: the holder posts it to
+    /// the other tabs. Whether this tab's subscribers get it (the holder's only).
+    fn holder_event(&self, event: &Event) -> bool;
+    fn holder_state(&self, state: &State) -> bool;
+    fn holder_error(&self, error: &Error) -> bool;
+    /// This tab's subscribers handle a new event type: whichever tab holds the connection
+    /// listens for it too.
+    fn announce(&self, event_type: &str);
+    /// A subscriber of this tab is active: the tab follows, or holds when its turn comes.
+    fn active(&self);
+    /// None is: the tab gives the connection up, or leaves the queue.
+    fn idle(&self);
+    /// A follower's subscriber reopens a connection that closed for good.
+    fn reopen(&self);
 }
 
 /// What an [`EventSource`] made with [`Builder::share`] holds: a trait object, made only by
@@ -43,6 +77,8 @@ pub(crate) trait Member {
     fn handlers(&self) -> &Handlers;
     /// Its state: the connection's, or closed once it left.
     fn state(&self) -> State;
+    /// How its connection is shared.
+    fn sharing(&self) -> Sharing;
     /// Makes the connection hand it events of this type.
     fn listen(&self, event_type: &str);
     /// Leaves: its state handlers see it close, nothing more reaches it, and the connection
@@ -128,6 +164,7 @@ fn key(b: &Builder) -> String {
     if let Some(script) = &o.script {
         field(&(script.id() as usize).to_string());
     }
+    field(if b.tabber.is_some() { "tabs" } else { "page" });
     key
 }
 
@@ -186,6 +223,8 @@ pub(crate) fn open(mut b: Builder) -> Result<EventSource, Error> {
 impl Hub {
     /// Opens the connection with `b`'s options, `first` its first member.
     fn open(mut b: Builder, key: String, first: &Rc<Subscriber>) -> Result<Rc<Hub>, Error> {
+        let wants_tabs = b.tabber.is_some();
+        let tabs = b.tabber.and_then(|relay| relay(&key));
         if b.config.last_event_id.is_none() {
             let id = RESUME.with(|r| {
                 let mut r = r.borrow_mut();
@@ -195,24 +234,39 @@ impl Hub {
             b.config.last_event_id = id;
         }
         let members: Members = Rc::new(RefCell::new(vec![Rc::downgrade(first)]));
-        let m = members.clone();
-        b.handlers.on_state(move |s| each(&m, &|h| h.state(s)));
-        let m = members.clone();
-        b.handlers.on_error(move |e| each(&m, &|h| h.error(e)));
+        let (m, r) = (members.clone(), tabs.clone());
+        b.handlers.on_state(move |s| {
+            if r.as_ref().is_none_or(|r| r.holder_state(s)) {
+                each(&m, &|h| h.state(s));
+            }
+        });
+        let (m, r) = (members.clone(), tabs.clone());
+        b.handlers.on_error(move |e| {
+            if r.as_ref().is_none_or(|r| r.holder_error(e)) {
+                each(&m, &|h| h.error(e));
+            }
+        });
         #[cfg(feature = "js")]
         {
             let m = members.clone();
             b.handlers.on_drained(move || each(&m, &Handlers::drained));
         }
-        let source = b.open_own()?;
+        // Across tabs, the connection opens when this tab holds it.
+        let source = b.open_own(tabs.is_some())?;
         let hub = Rc::new(Hub {
             key,
             source,
             members,
             latest: Rc::default(),
+            tabs,
+            wants_tabs,
         });
         // Before any event: the connection's come from tasks of their own.
         hub.listen_all(&first.handlers);
+        if let Some(tabs) = &hub.tabs {
+            tabs.attach(Rc::downgrade(&hub));
+            tabs.active();
+        }
         HUBS.with(|h| {
             let mut hubs = h.borrow_mut();
             hubs.retain(|w| w.strong_count() > 0);
@@ -227,27 +281,119 @@ impl Hub {
             self.source.add_raw(
                 event_type,
                 true,
-                fan_out(self.members.clone(), self.latest.clone()),
+                fan_out(self.members.clone(), self.latest.clone(), self.tabs.clone()),
             );
         }
     }
 
+    /// A member handles these types: the connection hands them out, whichever tab holds it.
     fn listen_all(&self, handlers: &Handlers) {
         for event_type in handlers.event_types() {
             self.listen(&event_type);
+            if let Some(tabs) = &self.tabs {
+                tabs.announce(&event_type);
+            }
         }
     }
 
     /// A member arrived or came back: it sees the state at once, and a closed connection opens
     /// again (every member then sees it connect).
     fn arrived(&self, member: &Subscriber) {
+        if let Some(tabs) = self.following() {
+            tabs.active();
+            return match tabs.state() {
+                State::Closed { .. } => tabs.reopen(),
+                state => member.handlers.state(&state),
+            };
+        }
         match self.source.state() {
             State::Closed { .. } => self.source.reopen(),
             state => member.handlers.state(&state),
         }
     }
 
-    fn any_active(&self) -> bool {
+    /// This tab's side across tabs, when another tab holds the connection.
+    fn following(&self) -> Option<&Rc<dyn Relay>> {
+        self.tabs.as_ref().filter(|t| !t.holding())
+    }
+
+    /// The members' state: the connection's, or the one a holding tab relayed.
+    fn state(&self) -> State {
+        match self.following() {
+            Some(tabs) => tabs.state(),
+            None => self.source.state(),
+        }
+    }
+
+    fn sharing(&self) -> Sharing {
+        match &self.tabs {
+            Some(tabs) => tabs.sharing(),
+            None if self.wants_tabs => Sharing::Unavailable,
+            None => Sharing::Page,
+        }
+    }
+
+    /// No member is active: the connection closes, or this tab gives it up.
+    fn idle(&self) {
+        match &self.tabs {
+            Some(tabs) => tabs.idle(),
+            None => self.source.close(),
+        }
+    }
+
+    /// A member reopens: the connection, or the holding tab's.
+    fn reopen(&self) {
+        match self.following() {
+            Some(tabs) => tabs.reopen(),
+            None => self.source.reopen(),
+        }
+    }
+
+    /// The event types this tab's members handle.
+    pub(crate) fn local_types(&self) -> Vec<String> {
+        let mut types: Vec<String> = Vec::new();
+        for s in self.members.borrow().iter().filter_map(Weak::upgrade) {
+            for t in s.handlers.event_types() {
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
+        }
+        types
+    }
+
+    /// For the holding tab: its connection's state, and opening or closing it.
+    pub(crate) fn source_state(&self) -> State {
+        self.source.state()
+    }
+
+    pub(crate) fn reopen_source(&self) {
+        self.source.reopen();
+    }
+
+    pub(crate) fn close_source(&self) {
+        self.source.close();
+    }
+
+    /// For a following tab: what the holder relayed, handed to the members as the
+    /// connection's would be. The event's id is where this tab resumes if it comes to hold
+    /// the connection.
+    pub(crate) fn deliver_event(&self, event: &Event) {
+        self.source.resume_after(&event.last_event_id);
+        keep_latest(&self.latest, event);
+        each(&self.members, &|h| h.event(event));
+        each(&self.members, &Handlers::drained);
+    }
+
+    pub(crate) fn deliver_state(&self, state: &State) {
+        each(&self.members, &|h| h.state(state));
+    }
+
+    pub(crate) fn deliver_error(&self, error: &Error) {
+        each(&self.members, &|h| h.error(error));
+    }
+
+    pub(crate) fn any_active(&self) -> bool {
         self.members
             .borrow()
             .iter()
@@ -275,16 +421,25 @@ impl Drop for Hub {
 }
 
 /// The connection's handler of one event type: it keeps the latest, and hands each event to
-/// the members.
-fn fan_out(members: Members, latest: Latest) -> impl FnMut(&Event) + 'static {
+/// the members (and, holding it across tabs, to the other tabs).
+fn fan_out(
+    members: Members,
+    latest: Latest,
+    tabs: Option<Rc<dyn Relay>>,
+) -> impl FnMut(&Event) + 'static {
     move |e| {
-        let mut list = latest.borrow_mut();
-        match list.iter_mut().find(|l| l.event_type == e.event_type) {
-            Some(slot) => slot.clone_from(e),
-            None => list.push(e.clone()),
+        if tabs.as_ref().is_none_or(|t| t.holder_event(e)) {
+            keep_latest(&latest, e);
+            each(&members, &|h| h.event(e));
         }
-        drop(list);
-        each(&members, &|h| h.event(e))
+    }
+}
+
+fn keep_latest(latest: &Latest, e: &Event) {
+    let mut list = latest.borrow_mut();
+    match list.iter_mut().find(|l| l.event_type == e.event_type) {
+        Some(slot) => slot.clone_from(e),
+        None => list.push(e.clone()),
     }
 }
 
@@ -366,13 +521,21 @@ impl Member for Subscriber {
     }
 
     fn listen(&self, event_type: &str) {
-        self.hub().listen(event_type);
+        let hub = self.hub();
+        hub.listen(event_type);
+        if let Some(tabs) = &hub.tabs {
+            tabs.announce(event_type);
+        }
         self.replay_latest(vec![event_type.to_owned()]);
+    }
+
+    fn sharing(&self) -> Sharing {
+        self.hub().sharing()
     }
 
     fn state(&self) -> State {
         if self.active.get() {
-            self.hub().source.state()
+            self.hub().state()
         } else {
             State::Closed {
                 reason: CloseReason::UserClosed,
@@ -389,14 +552,14 @@ impl Member for Subscriber {
         });
         let hub = self.hub();
         if !hub.any_active() {
-            hub.source.close();
+            hub.idle();
         }
     }
 
     fn reopen(&self) {
         let hub = self.hub();
         if self.active.replace(true) {
-            hub.source.reopen();
+            hub.reopen();
         } else {
             hub.arrived(self);
         }
