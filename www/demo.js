@@ -5,7 +5,9 @@ import init, { TypedEventSource } from "/pkg/typed_eventsource.js";
 
 const $ = (id) => document.getElementById(id);
 const KEEP = 8;
-const scenario = `demo-${Math.random().toString(36).slice(2, 10)}`;
+// The tabs opened with "Open another tab" show the same stream (its key in the address), and
+// share its connection.
+const scenario = new URLSearchParams(location.search).get("stream") ?? `demo-${Math.random().toString(36).slice(2, 10)}`;
 const url = `/sse?scenario=${scenario}&data=demo&event=news,price,chat,stats&interval_ms=250&keepalive_ms=1000&end=hold`;
 
 function item(list, text) {
@@ -26,6 +28,8 @@ function log(text, kind) {
 // Every event carries its sequence number: count what is lost or repeated across reconnects.
 let last = 0, received = 0, lost = 0, repeated = 0;
 function seen(seq) {
+  // A tab that joins a stream other tabs have followed starts where it is.
+  if (received === 0 && source.sharing === "follower") last = seq - 1;
   received += 1;
   if (seq <= last) repeated += 1;
   else { lost += seq - last - 1; last = seq; }
@@ -38,6 +42,7 @@ function seen(seq) {
 await init();
 const source = new TypedEventSource(url, {
   transport: "fetch",
+  share: "tabs",
   idleTimeout: 2500,
   backoff: { initialDelay: 400, maxDelay: 3000 },
 });
@@ -75,6 +80,21 @@ source.onstatechange = (s) => {
 $("state").textContent = source.state.state;
 $("state").dataset.state = source.state.state;
 source.onerror = (e) => log(`error (${e.error.kind}): ${e.error.message}`, "error");
+
+// Which tab holds the connection, and how many connections the server has for the stream.
+const SHARING = { holder: "holds the connection", follower: "follows the tab that holds it", unavailable: "has its own connection (this browser cannot share across tabs)" };
+let role = "";
+async function tabs() {
+  if (role && role !== source.sharing) log(`this tab ${SHARING[source.sharing] ?? source.sharing}`, "tabs");
+  role = source.sharing;
+  $("sharing").textContent = SHARING[source.sharing] ?? source.sharing;
+  $("sharing").dataset.sharing = source.sharing;
+  const l = await (await fetch(`/log?scenario=${scenario}`)).json().catch(() => null);
+  if (l) $("server-connections").textContent = String(l.open);
+}
+setInterval(tabs, 500);
+tabs();
+$("another-tab").onclick = () => window.open(`${location.pathname}?stream=${scenario}`, "_blank");
 
 async function control(action, ms) {
   const q = new URLSearchParams({ scenario, action });

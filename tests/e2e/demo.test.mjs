@@ -16,7 +16,9 @@ const pageErrors = [];
 before(async () => {
   assert.ok(DEMO_URL, "DEMO_URL is set by `cargo xtask test`");
   browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  // A context of its own (not the page's), so that a tab the page opens outlives it.
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(e.message));
   await page.goto(`${DEMO_URL}/`);
   await page.waitForSelector("#state[data-state=open]", { timeout: 15_000 });
@@ -104,4 +106,23 @@ test("a model's answer streams over one POST to its end, and a break halfway res
   // Broken halfway: resumed (the same POST, with Last-Event-ID), every word once.
   assert.deepEqual(await ask(8), { text: full, methods: ["POST", "POST"] });
   assert.equal(await page.textContent("#answer-requests"), "2");
+});
+
+test("another tab shares the connection; when this one closes, that one takes it over with nothing lost or repeated", async () => {
+  await page.waitForSelector("#sharing[data-sharing=holder]", { timeout: 5_000 });
+  const [other] = await Promise.all([page.context().waitForEvent("page"), page.click("#another-tab")]);
+  other.on("pageerror", (e) => pageErrors.push(e.message));
+  await other.waitForSelector("#sharing[data-sharing=follower]", { timeout: 10_000 });
+  await other.waitForFunction(() => window.demo.counts().received > 8, null, { timeout: 15_000 });
+  assert.equal(await other.evaluate(() => window.demo.scenario), await page.evaluate(() => window.demo.scenario));
+  await other.waitForFunction(() => document.querySelector("#server-connections").textContent === "1", null, { timeout: 5_000 });
+  await page.close();
+  await other.waitForSelector("#sharing[data-sharing=holder]", { timeout: 5_000 });
+  const { received } = await other.evaluate(() => window.demo.counts());
+  await other.waitForFunction((n) => window.demo.counts().received > n + 8, received, { timeout: 15_000 });
+  const c = await other.evaluate(() => window.demo.counts());
+  assert.equal(c.lost, 0, JSON.stringify(c));
+  assert.equal(c.repeated, 0, JSON.stringify(c));
+  await other.waitForFunction(() => document.querySelector("#server-connections").textContent === "1", null, { timeout: 5_000 });
+  assert.deepEqual(pageErrors, []);
 });
