@@ -217,6 +217,64 @@ async function recovery(page, drops) {
   }, drops);
 }
 
+// Across tabs (`share: "tabs"`): two tabs of one browser context, the first holding the
+// connection and the second following. Each records when each event reached its handler, on
+// the clock both share (`timeOrigin + now()`). Latency: a paced stream (an event every 5 ms),
+// follower minus holder per event. Throughput: N events as fast as the server sends them, each
+// tab's events/s from its first event to its last.
+async function tabs(runs, n) {
+  const open = (page, url, count) => page.evaluate(([url, count]) => {
+    const at = new Float64Array(count + 1);
+    let c = 0;
+    window.tab = { at };
+    window.tab.done = new Promise((resolve) => {
+      window.tab.es = new window.TES(url, { transport: "fetch", share: "tabs" });
+      window.tab.es.on("message", (p) => {
+        at[p.seq] = performance.timeOrigin + performance.now();
+        if (++c === count) resolve();
+      });
+    });
+  }, [url, count]);
+  const times = (page) => page.evaluate(async () => {
+    await window.tab.done;
+    window.tab.es.close(); window.tab.es.free();
+    return { sharing: window.tab.es.sharing, at: Array.from(window.tab.at) };
+  });
+  const one = async (query, count) => {
+    const context = await browser.newContext();
+    const pages = [await context.newPage(), await context.newPage()];
+    for (const page of pages) { await page.goto(`${SERVER}/health`); await load(page); }
+    const url = `/sse?scenario=tabs-${Date.now()}-${Math.random()}&${query}&end=hold`;
+    // The follower joins while the holder waits for its lock's messages to drain.
+    await open(pages[0], url, count);
+    await open(pages[1], url, count);
+    await pages[0].waitForFunction(() => window.tab.es.sharing === "holder");
+    if ((await pages[1].evaluate(() => window.tab.es.sharing)) !== "follower") throw new Error("the second tab does not follow");
+    const [holder, follower] = await Promise.all(pages.map(times));
+    await context.close();
+    return { holder: holder.at, follower: follower.at };
+  };
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const delays = [];
+  const rates = [];
+  for (let run = 0; run < runs; run += 1) {
+    const paced = await one("count=400&interval_ms=5&size=100", 400);
+    for (let i = 1; i <= 400; i += 1) delays.push(paced.follower[i] - paced.holder[i]);
+    const fast = await one(`count=${n}&size=100`, n);
+    const rate = (at) => n / ((at[n] - at[1]) / 1000);
+    rates.push({ holder: rate(fast.holder), follower: rate(fast.follower) });
+  }
+  delays.sort((x, y) => x - y);
+  const holder = median(rates.map((r) => r.holder));
+  const follower = median(rates.map((r) => r.follower));
+  return {
+    runs, events: n,
+    latency_median_ms: delays[Math.floor(delays.length / 2)], latency_p99_ms: delays[Math.floor(delays.length * 0.99)],
+    holder_events_per_s: holder, follower_events_per_s: follower,
+    follower_vs_holder: median(rates.map((r) => r.follower / r.holder)),
+  };
+}
+
 // The size benchmark's apps (built by `cargo xtask bench`) are measured only if they work:
 // each must receive the first three events in order.
 async function sizeApps() {
@@ -300,6 +358,8 @@ try {
     process.stderr.write(`    memory: ${JSON.stringify(results.memory)}\n`);
     results.recovery = await recovery(page, smoke ? 5 : 50);
     process.stderr.write(`    recovery: ${JSON.stringify(results.recovery)}\n`);
+    results.tabs = await tabs(smoke ? 1 : 5, smoke ? 2000 : 20_000);
+    process.stderr.write(`    tabs: ${JSON.stringify(results.tabs)}\n`);
     if (results.recovery.lost || results.recovery.repeated) throw new Error("events lost or repeated across reconnections");
   }
 } finally {

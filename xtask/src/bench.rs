@@ -443,6 +443,22 @@ fn dispatch_table(results: &Value) -> Result<String> {
         r["medianMsAfterDelay"].as_f64().unwrap_or(f64::NAN),
         r["maxMsAfterDelay"].as_f64().unwrap_or(f64::NAN),
     ));
+    let t = &all["tabs"];
+    let num = |key: &str| t[key].as_f64().unwrap_or(f64::NAN);
+    s.push_str(&format!(
+        "\nAcross tabs (`share: \"tabs\"`, fetch transport; two tabs of one browser, one holding the \
+         connection, one following): an event reached the follower's handler a median {:.2} ms \
+         after the holder's (99th percentile {:.2} ms; an event every 5 ms, {} runs of 400). \
+         {} events as fast as the server sends them: the holder handled {:.0} events/s, the \
+         follower {:.0} ({:.2}× the holder, median of the runs' ratios).\n",
+        num("latency_median_ms"),
+        num("latency_p99_ms"),
+        t["runs"],
+        t["events"],
+        num("holder_events_per_s"),
+        num("follower_events_per_s"),
+        num("follower_vs_holder"),
+    ));
     Ok(s)
 }
 
