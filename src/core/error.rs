@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// What went wrong. Each variant is a cause a user acts on differently.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The connection could not be made or broke off (no network, DNS, TLS, reset, CORS, an
@@ -83,12 +83,10 @@ pub enum Error {
         /// What the decoder said.
         message: String,
     },
-    /// An option was invalid; nothing was opened. (It reaches the caller of `open`, never a
-    /// stream's handlers: serialized, it loses its `option`.)
+    /// An option was invalid; nothing was opened.
     #[error("invalid option `{option}`: {reason}")]
     InvalidOption {
         /// The option's name.
-        #[serde(skip)]
         option: &'static str,
         /// What is wrong with it.
         reason: String,
@@ -116,7 +114,7 @@ impl Error {
 }
 
 /// Why a stream is closed for good.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {
     /// The program closed it (or dropped its handle).

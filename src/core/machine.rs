@@ -26,7 +26,7 @@ use super::parser::{Event, Item, Parser};
 pub struct ConnectionId(pub u64);
 
 /// What a stream is doing, as a user sees it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum State {
     /// A connection is being made. `attempt` is 0 for the first connection and counts
@@ -57,7 +57,7 @@ pub enum State {
 }
 
 /// What a paused stream waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PauseReason {
     /// `navigator.onLine` is false.

@@ -11,3 +11,4 @@ pub mod config;
 pub mod error;
 pub mod machine;
 pub mod parser;
+pub(crate) mod wire;

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 /// One event, as the standard dispatches it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Event {
     /// The event type: the last `event:` field of the block, or `message` when there was none.
     pub event_type: String,

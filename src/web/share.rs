@@ -382,6 +382,10 @@ impl Hub {
         self.source.resume_after(&event.last_event_id);
         keep_latest(&self.latest, event);
         each(&self.members, &|h| h.event(event));
+    }
+
+    /// After the events of one relayed message: the npm class hands its batch to JavaScript.
+    pub(crate) fn delivered(&self) {
         each(&self.members, &Handlers::drained);
     }
 

@@ -18,7 +18,6 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::Function;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -28,6 +27,7 @@ use super::Sharing;
 use crate::core::error::Error;
 use crate::core::machine::State;
 use crate::core::parser::Event;
+use crate::core::wire::{Reader, Writer};
 
 #[wasm_bindgen(module = "/src/web/native.js")]
 extern "C" {
@@ -47,11 +47,10 @@ const RECENT: usize = 64;
 /// A holder's term: its tab and how many times that tab has held the connection.
 type Term = (u64, u32);
 
-/// What the tabs of one stream say to each other.
-#[derive(Serialize, Deserialize)]
+/// What the tabs of one stream say to each other, written as text (`core::wire`).
 enum Message {
-    /// The holder's connection handed out an event,
-    Event(Term, Event),
+    /// The holder's connection handed out events (those of one task, in one message),
+    Events(Term, Vec<Event>),
     /// changed state,
     State(Term, State),
     /// or failed.
@@ -62,6 +61,81 @@ enum Message {
     Hello,
     /// A follower's subscriber reopened a connection that closed for good.
     Reopen,
+}
+
+const EVENTS: u64 = 0;
+const STATE: u64 = 1;
+const ERROR: u64 = 2;
+const TYPES: u64 = 3;
+const HELLO: u64 = 4;
+const REOPEN: u64 = 5;
+
+impl Message {
+    fn write(&self) -> String {
+        let mut w = Writer::default();
+        let term = |w: &mut Writer, (tab, n): Term| {
+            w.num(tab);
+            w.num(u64::from(n));
+        };
+        match self {
+            Message::Events(t, events) => {
+                w.num(EVENTS);
+                term(&mut w, *t);
+                w.num(events.len() as u64);
+                events.iter().for_each(|e| w.event(e));
+            }
+            Message::State(t, state) => {
+                w.num(STATE);
+                term(&mut w, *t);
+                w.state(state);
+            }
+            Message::Error(t, error) => {
+                w.num(ERROR);
+                term(&mut w, *t);
+                w.error(error);
+            }
+            Message::Types(types) => {
+                w.num(TYPES);
+                w.num(types.len() as u64);
+                types.iter().for_each(|t| w.text(t));
+            }
+            Message::Hello => w.num(HELLO),
+            Message::Reopen => w.num(REOPEN),
+        }
+        w.finish()
+    }
+
+    fn read(text: &str) -> Option<Message> {
+        let mut r = Reader::new(text);
+        let kind = r.num()?;
+        let term = |r: &mut Reader| Some((r.num()?, u32::try_from(r.num()?).ok()?));
+        let message = match kind {
+            EVENTS => {
+                let t = term(&mut r)?;
+                let n = r.num()?;
+                // Grown by what the text holds, not by what it claims.
+                let mut events = Vec::new();
+                for _ in 0..n {
+                    events.push(r.event()?);
+                }
+                Message::Events(t, events)
+            }
+            STATE => Message::State(term(&mut r)?, r.state()?),
+            ERROR => Message::Error(term(&mut r)?, r.error()?),
+            TYPES => {
+                let n = r.num()?;
+                let mut types = Vec::new();
+                for _ in 0..n {
+                    types.push(r.text()?);
+                }
+                Message::Types(types)
+            }
+            HELLO => Message::Hello,
+            REOPEN => Message::Reopen,
+            _ => return None,
+        };
+        r.at_end().then_some(message)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -100,6 +174,10 @@ pub(crate) struct Tabs {
     recent: RefCell<VecDeque<String>>,
     /// The event types the subscribers of every tab handle.
     types: RefCell<Vec<String>>,
+    /// The holder's events not yet posted, and what posts them once the current task's code
+    /// has run (one message per task rather than per event).
+    batch: RefCell<Vec<Event>>,
+    flusher: Closure<dyn FnMut()>,
 }
 
 /// The relay of a stream whose key is `key`, if this browser can share across tabs.
@@ -116,8 +194,16 @@ pub(crate) fn relay(key: &str) -> Option<Rc<dyn Relay>> {
             Some(tabs) => tabs.granted(release),
             None => drop(release.call0(&JsValue::NULL)),
         });
+        let w = me.clone();
+        let flusher = Closure::new(move || {
+            if let Some(tabs) = w.upgrade() {
+                tabs.flush();
+            }
+        });
         Tabs {
             me: me.clone(),
+            batch: RefCell::new(Vec::new()),
+            flusher,
             hub: RefCell::new(Weak::new()),
             name,
             channel,
@@ -140,12 +226,11 @@ pub(crate) fn relay(key: &str) -> Option<Rc<dyn Relay>> {
     let mut listeners = Vec::new();
     let w = Rc::downgrade(&tabs);
     listeners.push(Listener::new(&tabs.channel, "message", move |e| {
-        let data = e.unchecked_into::<web_sys::MessageEvent>().data();
-        let bytes = data
-            .dyn_into::<js_sys::Uint8Array>()
-            .ok()
-            .map(|a| a.to_vec());
-        let message = bytes.and_then(|b| postcard::from_bytes(&b).ok());
+        let data = e
+            .unchecked_into::<web_sys::MessageEvent>()
+            .data()
+            .as_string();
+        let message = data.and_then(|t| Message::read(&t));
         if let (Some(tabs), Some(message)) = (w.upgrade(), message) {
             tabs.receive(message);
         }
@@ -180,10 +265,17 @@ impl Tabs {
     }
 
     fn post(&self, message: &Message) {
-        if let Ok(bytes) = postcard::to_allocvec(message) {
-            let _ = self
-                .channel
-                .post_message(&js_sys::Uint8Array::from(&bytes[..]));
+        // What follows a batch of events comes after them.
+        self.flush();
+        let _ = self.channel.post_message(&message.write().into());
+    }
+
+    /// Posts the events batched so far.
+    fn flush(&self) {
+        let events = std::mem::take(&mut *self.batch.borrow_mut());
+        if !events.is_empty() {
+            let message = Message::Events(self.current_term(), events);
+            let _ = self.channel.post_message(&message.write().into());
         }
     }
 
@@ -244,21 +336,24 @@ impl Tabs {
                 hub.deliver_state(&state);
             }
             Message::Error(_, error) => hub.deliver_error(&error),
-            Message::Event(term, event) => {
+            Message::Events(term, events) => {
                 if self.from.get() != Some(term) {
                     self.from.set(Some(term));
                     self.settled.set(false);
                 }
-                if !self.settled.get() {
-                    let id = &event.last_event_id;
-                    if !id.is_empty() && self.recent.borrow().contains(id) {
-                        // A new holder repeats what this tab already delivered.
-                        return;
+                for event in &events {
+                    if !self.settled.get() {
+                        let id = &event.last_event_id;
+                        if !id.is_empty() && self.recent.borrow().contains(id) {
+                            // A new holder repeats what this tab already delivered.
+                            continue;
+                        }
+                        self.settled.set(true);
                     }
-                    self.settled.set(true);
+                    self.remember(&event.last_event_id);
+                    hub.deliver_event(event);
                 }
-                self.remember(&event.last_event_id);
-                hub.deliver_event(&event);
+                hub.delivered();
             }
         }
     }
@@ -380,7 +475,11 @@ impl Relay for Tabs {
             return false;
         }
         self.remember(&event.last_event_id);
-        self.post(&Message::Event(self.current_term(), event.clone()));
+        let mut batch = self.batch.borrow_mut();
+        batch.push(event.clone());
+        if batch.len() == 1 {
+            browser::queue_microtask(self.flusher.as_ref());
+        }
         true
     }
 
