@@ -29,8 +29,9 @@ export interface UseEventSourceResult<Events extends Record<string, unknown>> {
  * (options written inline compare by what they say; their functions are called as of the latest
  * render), closed on unmount. Safe under StrictMode's double mount and on the server, where it
  * renders the `connecting` state and loads nothing. Components that show the same stream share
- * one connection (`share`, true by default here; `share: false` gives a component its own, and
- * a one-shot stream is its own request).
+ * one connection (`share`, true by default here; `share: false` gives a component its own,
+ * `share: "tabs"` shares it with the browser's other tabs too, and a one-shot stream is its own
+ * request).
  */
 export function useEventSource<Events extends Record<string, unknown> = { message: unknown }>(
   url: string | URL,

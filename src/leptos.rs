@@ -107,8 +107,8 @@ where
 
 /// A stream for the owner's lifetime: reopened once whenever `url` changes, closed on cleanup.
 /// Components that show the same stream share one connection ([`Builder::share`]; `configure`
-/// with `share(false)` gives a component its own): a component mounted later sees its state
-/// at once.
+/// with `share(false)` gives a component its own, and with [`Builder::share_tabs`]`(true)` the
+/// browser's tabs share it too): a component mounted later sees its state at once.
 pub fn use_event_source_with_options<T>(
     url: impl Into<Signal<String>>,
     options: UseEventSourceOptions,

@@ -163,8 +163,9 @@ where
 
 /// A stream for the component's lifetime: reopened once when `url` or `options` change,
 /// closed on unmount. Components that show the same stream share one connection
-/// ([`Builder::share`]; `configure` with `share(false)` gives a component its own): a
-/// component mounted later sees its state at once.
+/// ([`Builder::share`]; `configure` with `share(false)` gives a component its own, and with
+/// [`Builder::share_tabs`]`(true)` the browser's tabs share it too): a component mounted later
+/// sees its state at once.
 #[hook]
 pub fn use_event_source_with_options<T>(
     url: &str,

@@ -401,6 +401,10 @@ impl Tabs {
 
     /// Leaves the lock's queue, or gives the connection up (the next tab takes it over).
     fn stop(&self) {
+        if self.holding() {
+            // What its subscribers had, the others get.
+            self.flush();
+        }
         let was = self.role.replace(Role::Off);
         if was == Role::Holding {
             if let Some(hub) = self.hub() {
