@@ -55,6 +55,12 @@ void open;
 es.onstatechange = (s: ConnectionState) => {
   if (s.state === "reconnecting") { const d: number = s.delay; void d; }
 };
+// Shared by the page's sources, or by the browser's tabs too; which tab holds the connection.
+const shared = new TypedEventSource("/sse", { share: "tabs" });
+const role: "own" | "page" | "holder" | "follower" | "unavailable" = shared.sharing;
+void role;
+// @ts-expect-error: share is true, false or "tabs"
+new TypedEventSource("/sse", { share: "window" });
 // @ts-expect-error: transport is a closed set
 new TypedEventSource("/sse", { transport: "websocket" });
 // @ts-expect-error: unknown option
