@@ -379,7 +379,10 @@ impl Hub {
     /// connection's would be. The event's id is where this tab resumes if it comes to hold
     /// the connection.
     pub(crate) fn deliver_event(&self, event: &Event) {
-        self.source.resume_after(&event.last_event_id);
+        let id = &event.last_event_id;
+        if !self.source.shared.set_closed_last_event_id(id) {
+            self.source.resume_after(id);
+        }
         keep_latest(&self.latest, event);
         each(&self.members, &|h| h.event(event));
     }

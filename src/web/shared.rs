@@ -155,6 +155,18 @@ impl Shared {
         }
     }
 
+    /// Sets where the next connection resumes, on a stream that is closed (a connection shared
+    /// across tabs that another tab holds): nothing follows from it, so nothing is pumped.
+    /// False while the machine is busy deciding.
+    pub(crate) fn set_closed_last_event_id(&self, id: &str) -> bool {
+        let Ok(mut core) = self.core.try_borrow_mut() else {
+            return false;
+        };
+        core.settle_id();
+        core.machine.set_last_event_id(id);
+        true
+    }
+
     /// Gives the machine an input from the user (close, reopen), then acts on what it asks
     /// for. While the machine is busy deciding (the user's retry policy runs inside it), the
     /// input waits until it is free.
