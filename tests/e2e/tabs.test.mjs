@@ -178,6 +178,46 @@ for (const transport of ["fetch", "eventsource"]) {
   }
 }
 
+for (const [leave, back] of [["freeze", "resume"], ["pagehide", "pageshow"]]) {
+  test(`the holding tab is ${leave === "freeze" ? "frozen" : "put in the back-forward cache"} (${leave}, then ${back}): another takes over; back, it follows, with no event twice`, async () => {
+    // Chromium's own freezing (CDP Page.setWebLifecycleState) fires no event on a visible
+    // headless page, so the page's lifecycle events are dispatched as the browser would.
+    const context = await browser.newContext();
+    const key = `tabs-${leave}-${Math.random()}`;
+    const options = { share: "tabs", transport: "fetch" };
+    const tabs = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await tab(context);
+      await page.evaluate(({ url, options }) => window.open(url, options), { url: stream(key, "interval_ms=25"), options });
+      tabs.push(page);
+    }
+    await until("events in every tab", async () => (await Promise.all(tabs.map(ids))).every((l) => l.length >= 5));
+    const roles = await Promise.all(tabs.map(sharing));
+    const holder = tabs[roles.indexOf("holder")];
+    const rest = tabs.filter((p) => p !== holder);
+    const fire = (type) => holder.evaluate((type) => {
+      const event = type.startsWith("page") ? new PageTransitionEvent(type, { persisted: true }) : new Event(type);
+      (type.startsWith("page") ? window : document).dispatchEvent(event);
+    }, type);
+    await fire(leave);
+    await until("a new holder", async () => (await Promise.all(rest.map(sharing))).includes("holder"), 1000);
+    const n = (await ids(holder)).length;
+    await until("more events in the others", async () => (await Promise.all(rest.map(ids))).every((l) => l.length >= n + 10));
+    assert.equal((await ids(holder)).length, n, "nothing reaches a frozen tab");
+    await fire(back);
+    await until("events again in the tab that came back", async () => (await ids(holder)).length >= n + 5);
+    assert.equal(await sharing(holder), "follower");
+    const list = await ids(holder);
+    assert.deepEqual(list.filter((id, i) => i > 0 && id <= list[i - 1]), [], `in order, none twice: ${list}`);
+    for (const page of rest) assertWhole(await ids(page), "a tab that stayed");
+    const l = await log(key);
+    assert.equal(l.requests, 2, JSON.stringify(l.records.map((r) => r.resumed_after)));
+    assert.equal(l.open, 1);
+    await context.close();
+    await until("none", async () => (await log(key)).open === 0);
+  });
+}
+
 test("tabs with different event types: the holder relays the followers' types; the last to close closes the connection", async () => {
   const context = await browser.newContext();
   const key = `tabs-types-${Math.random()}`;
