@@ -286,13 +286,17 @@ impl Hub {
         }
     }
 
-    /// A member handles these types: the connection hands them out, whichever tab holds it.
+    /// A member handles this type: the connection hands it out, whichever tab holds it.
+    fn listen_for(&self, event_type: &str) {
+        self.listen(event_type);
+        if let Some(tabs) = &self.tabs {
+            tabs.announce(event_type);
+        }
+    }
+
     fn listen_all(&self, handlers: &Handlers) {
         for event_type in handlers.event_types() {
-            self.listen(&event_type);
-            if let Some(tabs) = &self.tabs {
-                tabs.announce(&event_type);
-            }
+            self.listen_for(&event_type);
         }
     }
 
@@ -528,11 +532,7 @@ impl Member for Subscriber {
     }
 
     fn listen(&self, event_type: &str) {
-        let hub = self.hub();
-        hub.listen(event_type);
-        if let Some(tabs) = &hub.tabs {
-            tabs.announce(event_type);
-        }
+        self.hub().listen_for(event_type);
         self.replay_latest(vec![event_type.to_owned()]);
     }
 

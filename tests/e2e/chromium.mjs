@@ -9,18 +9,24 @@ export const ARGS = [
 ];
 
 /**
- * A new page of the server at `base` (its /health, a blank page of its origin, so that /pkg/
- * and /sse are same-origin) with the web package loaded: `window.TES` is TypedEventSource.
+ * A new page of `browser` (or of a browser context) at the server at `base` (its /health, a
+ * blank page of its origin, so that /pkg/ and /sse are same-origin) with the web package
+ * loaded: `window.TES` is TypedEventSource.
  */
 export async function packagePage(browser, base) {
   const page = await browser.newPage();
   await page.goto(`${base}/health`);
+  await loadPackage(page);
+  return page;
+}
+
+/** Loads the web package into `page`, a page of the server: `window.TES` is TypedEventSource. */
+export async function loadPackage(page) {
   await page.evaluate(async () => {
     const m = await import("/pkg/typed_eventsource.js");
     await m.default();
     window.TES = m.TypedEventSource;
   });
-  return page;
 }
 
 /** Starts Chromium (`CHROMIUM`, default /usr/bin/chromium) with `extra` flags besides ARGS. */

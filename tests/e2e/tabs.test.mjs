@@ -5,7 +5,7 @@
 // pages' own loads.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch } from "./chromium.mjs";
+import { launch, loadPackage, packagePage } from "./chromium.mjs";
 
 const DEMO_URL = process.env.DEMO_URL;
 const PAGES = DEMO_URL.replace("127.0.0.1", "localhost");
@@ -30,25 +30,43 @@ const until = async (what, check, ms = 10_000) => {
 };
 
 /**
- * A tab of `context` at `base` whose `window.open(url, options, types)` opens a source and
- * records, per event type, the ids it receives.
+ * Gives a page with the package `window.open(url, options, types)`, which opens a source and
+ * records the ids of the events of those types it receives.
  */
+const recorder = (page) => page.evaluate(() => {
+  window.open = (url, options, types = ["message"]) => {
+    window.es = new window.TES(url, options);
+    window.ids = [];
+    window.errors = [];
+    for (const t of types) window.es.addEventListener(t, (e) => window.ids.push(Number(e.lastEventId)));
+    window.es.onerror = (e) => window.errors.push(e.error?.kind ?? "error");
+  };
+});
+
+/** A tab of `context` at `base`, with the package and `window.open`. */
 async function tab(context, base = PAGES) {
-  const page = await context.newPage();
-  await page.goto(`${base}/health`);
-  await page.evaluate(async () => {
-    const m = await import("/pkg/typed_eventsource.js");
-    await m.default();
-    window.TES = m.TypedEventSource;
-    window.open = (url, options, types = ["message"]) => {
-      window.es = new window.TES(url, options);
-      window.ids = [];
-      window.errors = [];
-      for (const t of types) window.es.addEventListener(t, (e) => window.ids.push(Number(e.lastEventId)));
-      window.es.onerror = (e) => window.errors.push(e.error?.kind ?? "error");
-    };
-  });
+  const page = await packagePage(context, base);
+  await recorder(page);
   return page;
+}
+
+/**
+ * `n` tabs of a new browser context, each with a source to `url` with `options`, once each has
+ * events: the tab that holds the connection, and the others.
+ */
+async function sharingTabs(n, url, options) {
+  const context = await browser.newContext();
+  const tabs = [];
+  for (let i = 0; i < n; i++) {
+    const page = await tab(context);
+    await page.evaluate(({ url, options }) => window.open(url, options), { url, options });
+    tabs.push(page);
+  }
+  await until("events in every tab", async () => (await Promise.all(tabs.map(ids))).every((l) => l.length >= 5));
+  const roles = await Promise.all(tabs.map(sharing));
+  assert.equal(roles.filter((r) => r === "holder").length, 1, JSON.stringify(roles));
+  const holder = tabs[roles.indexOf("holder")];
+  return { context, holder, rest: tabs.filter((p) => p !== holder) };
 }
 
 const stream = (key, query = "interval_ms=40") => `${DEMO_URL}/sse?scenario=${key}&${query}&end=hold`;
@@ -112,21 +130,12 @@ test("eight tabs sharing one connection: each gets every event once, in order; t
 for (const transport of ["fetch", "eventsource"]) {
   for (const how of ["close", "reload", "crash"]) {
     test(`the holding tab goes (${how}, ${transport}): another takes over within a second and resumes; no tab loses or repeats an event`, async () => {
-      const context = await browser.newContext();
       const key = `tabs-${how}-${transport}-${Math.random()}`;
       // The browser's EventSource sends Last-Event-ID on its own reconnections only: a new
       // connection resumes through the query.
       const options = { share: "tabs", transport, lastEventIdParam: "lastEventId" };
-      const tabs = [];
-      for (let i = 0; i < 4; i++) {
-        const page = await tab(context);
-        await page.evaluate(({ url, options }) => window.open(url, options), { url: stream(key, "interval_ms=25"), options });
-        tabs.push(page);
-      }
-      await until("events in every tab", async () => (await Promise.all(tabs.map(ids))).every((l) => l.length >= 5));
-      const roles = await Promise.all(tabs.map(sharing));
-      const holder = tabs[roles.indexOf("holder")];
-      const rest = tabs.filter((p) => p !== holder);
+      const url = stream(key, "interval_ms=25");
+      const { context, holder, rest } = await sharingTabs(4, url, options);
       const before = await Promise.all(rest.map(async (p) => (await ids(p)).length));
       const start = Date.now();
       if (how === "close") {
@@ -160,13 +169,9 @@ for (const transport of ["fetch", "eventsource"]) {
       }
       if (how === "reload") {
         // The reloaded tab follows the new holder.
-        await holder.evaluate(async (a) => {
-          const m = await import("/pkg/typed_eventsource.js");
-          await m.default();
-          window.es = new m.TypedEventSource(a.url, a.options);
-          window.ids = [];
-          window.es.onmessage = (e) => window.ids.push(Number(e.lastEventId));
-        }, { url: stream(key, "interval_ms=25"), options });
+        await loadPackage(holder);
+        await recorder(holder);
+        await holder.evaluate(({ url, options }) => window.open(url, options), { url, options });
         await until("events in the reloaded tab", async () => (await ids(holder)).length >= 5);
         assert.equal(await sharing(holder), "follower");
         assertWhole(await ids(holder), "the reloaded tab");
@@ -182,19 +187,8 @@ for (const [leave, back] of [["freeze", "resume"], ["pagehide", "pageshow"]]) {
   test(`the holding tab is ${leave === "freeze" ? "frozen" : "put in the back-forward cache"} (${leave}, then ${back}): another takes over; back, it follows, with no event twice`, async () => {
     // Chromium's own freezing (CDP Page.setWebLifecycleState) fires no event on a visible
     // headless page, so the page's lifecycle events are dispatched as the browser would.
-    const context = await browser.newContext();
     const key = `tabs-${leave}-${Math.random()}`;
-    const options = { share: "tabs", transport: "fetch" };
-    const tabs = [];
-    for (let i = 0; i < 3; i++) {
-      const page = await tab(context);
-      await page.evaluate(({ url, options }) => window.open(url, options), { url: stream(key, "interval_ms=25"), options });
-      tabs.push(page);
-    }
-    await until("events in every tab", async () => (await Promise.all(tabs.map(ids))).every((l) => l.length >= 5));
-    const roles = await Promise.all(tabs.map(sharing));
-    const holder = tabs[roles.indexOf("holder")];
-    const rest = tabs.filter((p) => p !== holder);
+    const { context, holder, rest } = await sharingTabs(3, stream(key, "interval_ms=25"), { share: "tabs", transport: "fetch" });
     const fire = (type) => holder.evaluate((type) => {
       const event = type.startsWith("page") ? new PageTransitionEvent(type, { persisted: true }) : new Event(type);
       (type.startsWith("page") ? window : document).dispatchEvent(event);
