@@ -39,7 +39,7 @@ extern "C" {
 
 /// How long a tab granted the lock waits before it connects: the messages its predecessor
 /// posted before it went arrive first, so it resumes after the last of them.
-pub(crate) const DRAIN_MS: u32 = 100;
+const DRAIN_MS: u32 = 100;
 
 /// How many of the last event ids a tab keeps, to drop the events a new holder repeats.
 const RECENT: usize = 64;
@@ -401,12 +401,9 @@ impl Tabs {
 
     /// Leaves the lock's queue, or gives the connection up (the next tab takes it over).
     fn stop(&self) {
-        if self.holding() {
+        if self.role.replace(Role::Off) == Role::Holding {
             // What its subscribers had, the others get.
             self.flush();
-        }
-        let was = self.role.replace(Role::Off);
-        if was == Role::Holding {
             if let Some(hub) = self.hub() {
                 // Not relayed, and not seen by this tab's subscribers: the role is off.
                 hub.close_source();

@@ -50,18 +50,24 @@ async function tab(context, base = PAGES) {
   return page;
 }
 
+/** `n` tabs of `context` at `base`, opened one after the other, each with a source to `url`. */
+async function openTabs(context, n, url, options, base = PAGES) {
+  const tabs = [];
+  for (let i = 0; i < n; i++) {
+    const page = await tab(context, base);
+    await page.evaluate(({ url, options }) => window.open(url, options), { url, options });
+    tabs.push(page);
+  }
+  return tabs;
+}
+
 /**
  * `n` tabs of a new browser context, each with a source to `url` with `options`, once each has
  * events: the tab that holds the connection, and the others.
  */
 async function sharingTabs(n, url, options) {
   const context = await browser.newContext();
-  const tabs = [];
-  for (let i = 0; i < n; i++) {
-    const page = await tab(context);
-    await page.evaluate(({ url, options }) => window.open(url, options), { url, options });
-    tabs.push(page);
-  }
+  const tabs = await openTabs(context, n, url, options);
   await until("events in every tab", async () => (await Promise.all(tabs.map(ids))).every((l) => l.length >= 5));
   const roles = await Promise.all(tabs.map(sharing));
   assert.equal(roles.filter((r) => r === "holder").length, 1, JSON.stringify(roles));
@@ -82,12 +88,7 @@ function assertWhole(list, what) {
 test("eight tabs over HTTP/1.1: each with its own connection, the seventh and eighth get nothing", async () => {
   const context = await browser.newContext();
   const key = `tabs-own-${Math.random()}`;
-  const tabs = [];
-  for (let i = 0; i < 8; i++) {
-    const page = await tab(context);
-    await page.evaluate((url) => window.open(url, {}), stream(key));
-    tabs.push(page);
-  }
+  const tabs = await openTabs(context, 8, stream(key), {});
   await until("six connections", async () => (await log(key)).open === 6);
   await sleep(1500);
   const counts = await Promise.all(tabs.map(async (p) => (await ids(p)).length));
@@ -102,12 +103,7 @@ test("eight tabs over HTTP/1.1: each with its own connection, the seventh and ei
 test("eight tabs sharing one connection: each gets every event once, in order; the server sees one connection", async () => {
   const context = await browser.newContext();
   const key = `tabs-eight-${Math.random()}`;
-  const tabs = [];
-  for (let i = 0; i < 8; i++) {
-    const page = await tab(context);
-    await page.evaluate((url) => window.open(url, { share: "tabs", transport: "fetch" }), stream(key));
-    tabs.push(page);
-  }
+  const tabs = await openTabs(context, 8, stream(key), { share: "tabs", transport: "fetch" });
   await until("twenty events in the last tab", async () => (await ids(tabs[7])).length >= 20);
   const roles = await Promise.all(tabs.map(sharing));
   assert.deepEqual(roles.filter((r) => r === "holder").length, 1, JSON.stringify(roles));
@@ -252,13 +248,8 @@ test("tabs with different event types: the holder relays the followers' types; t
 test("sharing across tabs where the browser cannot (not a secure context): each tab has its own connection, and says so", async () => {
   const context = await browser.newContext();
   const key = `tabs-fallback-${Math.random()}`;
-  const tabs = [];
-  for (let i = 0; i < 2; i++) {
-    const page = await tab(context, `http://insecure.test:${PORT}`);
-    assert.equal(await page.evaluate(() => window.isSecureContext), false);
-    await page.evaluate((url) => window.open(url, { share: "tabs" }), stream(key));
-    tabs.push(page);
-  }
+  const tabs = await openTabs(context, 2, stream(key), { share: "tabs" }, `http://insecure.test:${PORT}`);
+  assert.deepEqual(await Promise.all(tabs.map((p) => p.evaluate(() => window.isSecureContext))), [false, false]);
   await until("events in both", async () => (await Promise.all(tabs.map(ids))).every((l) => l.length >= 3));
   assert.deepEqual(await Promise.all(tabs.map(sharing)), ["unavailable", "unavailable"]);
   for (const page of tabs) assertWhole(await ids(page), "a tab");
