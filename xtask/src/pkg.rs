@@ -140,6 +140,10 @@ pub fn has_rust_src() -> bool {
 /// crate build it as they choose; this is the npm package's build only. `-Z build-std` and
 /// `-C panic=immediate-abort` are unstable, so the stable compiler is told to accept them
 /// (`RUSTC_BOOTSTRAP`), in a target folder of their own so that they rebuild nothing else.
+/// Under the same permission, MIR inlining (off at `opt-level = "s"`) is turned on with a
+/// higher threshold: the standard library's small generic helpers (`push_str`, `clone_from`,
+/// `Cow`'s deref) are then inlined into the parser's loop rather than called per event, which
+/// made the module 1.5 KB smaller gzipped and the npm class's parse 7% faster (BENCHMARKS.md).
 fn std_from_source(c: &mut std::process::Command) {
     c.args(["-Z", "build-std=std,panic_abort"])
         .env("RUSTC_BOOTSTRAP", "1")
@@ -147,7 +151,8 @@ fn std_from_source(c: &mut std::process::Command) {
         .env(
             "RUSTFLAGS",
             "-C target-feature=+simd128 -Z unstable-options -C panic=immediate-abort \
-             -C symbol-mangling-version=legacy",
+             -C symbol-mangling-version=legacy -Z inline-mir=yes -Z inline-mir-threshold=100 \
+             -Z inline-mir-hint-threshold=200",
         )
         .env("CARGO_TARGET_DIR", cmd::root().join("target/pkg-build"));
 }
