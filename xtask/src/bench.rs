@@ -3,9 +3,9 @@
 //! The parser's results are read from criterion's own files
 //! (`target/criterion/**/new/{benchmark,estimates}.json`), turned into MB/s and ratios against
 //! the peer measured in the same run, written to `target/bench/parser.json` (machine-readable)
-//! and into the marked section of BENCHMARKS.md. The wasm parser and dispatch harnesses print
-//! JSON, kept as `target/bench/wasm-parser.json` and `dispatch.json`, and their tables go to
-//! BENCHMARKS.md too.
+//! and into the marked section of BENCHMARKS.md. The wasm parser, dispatch and class harnesses
+//! print JSON, kept as `target/bench/wasm-parser.json`, `dispatch.json` and `class-node.json`,
+//! and their tables go to BENCHMARKS.md too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,9 @@ pub fn bench(args: &[String]) -> Result {
     if smoke {
         step("dispatch benchmark in Chromium (smoke run)", || {
             dispatch(true).map(|_| ())
+        })?;
+        step("the npm class's parse in Node (smoke run)", || {
+            class_node(true).map(|_| ())
         })?;
         step("parser benchmark in wasm (smoke run)", || {
             wasm_parser(true).map(|_| ())
@@ -103,7 +106,58 @@ pub fn bench(args: &[String]) -> Result {
             machine(),
             chromium_version()
         ),
-    )
+    )?;
+    // The package the dispatch benchmark built.
+    let class = step("the npm class's parse in Node", || class_node(false))?;
+    let line = class_node_line(&class)?;
+    println!("\n{line}");
+    write_json_file("class-node.json", &class)?;
+    crate::pkg::replace_section(CLASS_NODE_BEGIN, CLASS_NODE_END, &line)
+}
+
+const CLASS_NODE_BEGIN: &str = "<!-- class-node:begin (written by `cargo xtask bench`) -->";
+const CLASS_NODE_END: &str = "<!-- class-node:end -->";
+
+/// Times the npm package's class (its web build, as `crate::pkg::build` left it) against
+/// eventsource-parser on the same reads in Node; returns the harness's JSON. The smoke run
+/// parses 2,000 events once each.
+fn class_node(smoke: bool) -> Result<Value> {
+    let (events, runs) = if smoke {
+        ("2000", "1")
+    } else {
+        ("100000", "25")
+    };
+    let out = command("node")
+        .arg("tests/bench/class-node.mjs")
+        .env("PKG", crate::pkg::dir("web"))
+        .env("EVENTS", events)
+        .env("RUNS", runs)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("the class harness failed ({})", out.status));
+    }
+    let json = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(json.trim()).map_err(|e| format!("class harness output: {e}"))
+}
+
+/// The class harness's result as the sentence BENCHMARKS.md shows.
+fn class_node_line(r: &Value) -> Result<String> {
+    let num = |k: &str| r[k].as_f64().ok_or(format!("class harness: no {k}"));
+    let (ours, peer) = (num("class_ms")?, num("peer_ms")?);
+    Ok(format!(
+        "Machine: {}; Node {}.\n\n{} events ({:.1} MB in reads of 139 KB), median of {} runs \
+         each, taking turns: the npm class over `fromReadableStream` with an `on()` handler \
+         {ours:.1} ms, eventsource-parser with `JSON.parse` {peer:.1} ms; the class at \
+         **{:.2}×** its speed.\n",
+        machine(),
+        r["node"].as_str().unwrap_or("?"),
+        num("events")?,
+        num("bytes")? / 1e6,
+        num("runs")?,
+        peer / ours
+    ))
 }
 
 const DISPATCH_BEGIN: &str = "<!-- dispatch:begin (written by `cargo xtask bench`) -->";
