@@ -127,19 +127,27 @@ fn class_node(smoke: bool) -> Result<Value> {
     } else {
         ("100000", "25")
     };
-    let out = command("node")
-        .arg("tests/bench/class-node.mjs")
-        .env("PKG", crate::pkg::dir("web"))
-        .env("EVENTS", events)
-        .env("RUNS", runs)
+    harness(
+        "class",
+        command("node")
+            .arg("tests/bench/class-node.mjs")
+            .env("PKG", crate::pkg::dir("web"))
+            .env("EVENTS", events)
+            .env("RUNS", runs),
+    )
+}
+
+/// Runs a Node harness (its progress on our stderr) and returns the JSON it prints.
+fn harness(name: &str, node: &mut std::process::Command) -> Result<Value> {
+    let out = node
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run node: {e}"))?;
     if !out.status.success() {
-        return Err(format!("the class harness failed ({})", out.status));
+        return Err(format!("the {name} harness failed ({})", out.status));
     }
     let json = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(json.trim()).map_err(|e| format!("class harness output: {e}"))
+    serde_json::from_str(json.trim()).map_err(|e| format!("{name} harness output: {e}"))
 }
 
 /// The class harness's result as the sentence BENCHMARKS.md shows.
@@ -218,21 +226,15 @@ fn dispatch(smoke: bool) -> Result<Value> {
     } else {
         ("100000", "15")
     };
-    let out = command("node")
-        .arg("tests/bench/dispatch.mjs")
-        .env("SERVER", &server.url)
-        .env("EVENTS", events)
-        .env("RUNS", runs)
-        .env("SIZE_APPS", SIZE_APPS.map(|(feature, _)| feature).join(","))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run node: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("the dispatch harness failed ({})", out.status));
-    }
-    let json = String::from_utf8_lossy(&out.stdout);
-    let mut results: Value =
-        serde_json::from_str(json.trim()).map_err(|e| format!("dispatch harness output: {e}"))?;
+    let mut results = harness(
+        "dispatch",
+        command("node")
+            .arg("tests/bench/dispatch.mjs")
+            .env("SERVER", &server.url)
+            .env("EVENTS", events)
+            .env("RUNS", runs)
+            .env("SIZE_APPS", SIZE_APPS.map(|(feature, _)| feature).join(",")),
+    )?;
     results["sizes"] = sizes;
     Ok(results)
 }
@@ -268,18 +270,13 @@ fn wasm_parser(smoke: bool) -> Result<Value> {
         )?;
         builds.push(format!("{label}={}", path(&out)?));
     }
-    let out = command("node")
-        .arg("tests/bench/wasm-parser.mjs")
-        .env("BUILDS", builds.join(","))
-        .env("RUNS", if smoke { "1" } else { "15" })
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run node: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("the wasm parser harness failed ({})", out.status));
-    }
-    let json = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(json.trim()).map_err(|e| format!("wasm parser harness output: {e}"))
+    harness(
+        "wasm parser",
+        command("node")
+            .arg("tests/bench/wasm-parser.mjs")
+            .env("BUILDS", builds.join(","))
+            .env("RUNS", if smoke { "1" } else { "15" }),
+    )
 }
 
 /// The wasm parser's MB/s with and without SIMD, next to the native figure of the same case
