@@ -139,7 +139,10 @@ fn class_node(smoke: bool) -> Result<Value> {
 
 /// Runs a Node harness (its progress on our stderr) and returns the JSON it prints.
 fn harness(name: &str, node: &mut std::process::Command) -> Result<Value> {
+    // The browsers a harness starts keep their temporary files there, removed after it.
+    let tmp = crate::cmd::Scratch::new(&format!("bench-{}", name.replace(' ', "-")))?;
     let out = node
+        .env("TMPDIR", tmp.path())
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run node: {e}"))?;

@@ -72,6 +72,44 @@ pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     r
 }
 
+/// A folder under `target/tmp` that browsers get as their `TMPDIR`, emptied when made and
+/// removed when dropped. chromedriver makes a profile of about 40 MB in `TMPDIR` for each
+/// session and leaves it behind when wasm-bindgen's test runner stops it: every run of the
+/// wasm tests left a dozen in `/tmp`, where nothing removes them.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// `target/tmp/NAME`, empty.
+    pub fn new(name: &str) -> Result<Scratch> {
+        let dir = root().join("target/tmp").join(name);
+        remove(&dir)?;
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Err(e) = remove(&self.0) {
+            eprintln!("    {e}");
+        }
+    }
+}
+
+fn remove(dir: &Path) -> Result {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {e}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A running `sse-server`, stopped when dropped.
 pub struct Server {
     child: Child,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::cmd::{self, cargo, command, run, step, Result, Server};
+use crate::cmd::{self, cargo, command, run, step, Result, Scratch, Server};
 use crate::setup::{self, Tools};
 
 pub const WASM: &str = "wasm32-unknown-unknown";
@@ -168,6 +168,7 @@ fn browser(tools: &Tools) -> Result {
     build_server()?;
     let server = Server::start(&server_binary(), &["--port", "0"])?;
     eprintln!("    server at {}", server.url);
+    let tmp = Scratch::new("browser-tests")?;
     run(cargo()
         .args([
             "test",
@@ -179,6 +180,7 @@ fn browser(tools: &Tools) -> Result {
         ])
         .env("SSE_SERVER", &server.url)
         .env("CHROMEDRIVER", &tools.chromedriver)
+        .env("TMPDIR", tmp.path())
         .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))?;
     // An app's own component test over the test kit (no server): the Yew example's panel.
     run(cargo()
@@ -187,6 +189,7 @@ fn browser(tools: &Tools) -> Result {
         .arg("--target-dir")
         .arg(cmd::root().join("target/examples"))
         .env("CHROMEDRIVER", &tools.chromedriver)
+        .env("TMPDIR", tmp.path())
         .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
 }
 
@@ -219,6 +222,7 @@ fn e2e(tools: &Tools) -> Result {
         &server_binary(),
         &["--port", "0", "--www", path(&npm_apps)?],
     )?;
+    let tmp = Scratch::new("e2e")?;
     run(command("node")
         .args([
             "--test",
@@ -230,7 +234,8 @@ fn e2e(tools: &Tools) -> Result {
         .env("NPM_APPS_URL", &npm_apps.url)
         .env("EXAMPLES_URL", &apps.url)
         .env("SCREENSHOT", root.join("target/screenshots/demo.png"))
-        .env("CHROMIUM", &tools.chromium))
+        .env("CHROMIUM", &tools.chromium)
+        .env("TMPDIR", tmp.path()))
 }
 
 /// Packs the npm package as it would be published, installs the tarball into a copy of
