@@ -79,11 +79,15 @@ pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 pub struct Scratch(PathBuf);
 
 impl Scratch {
-    /// `target/tmp/NAME`, empty.
+    /// `target/tmp/NAME`, empty but for a `package.json` that makes its scripts CommonJS,
+    /// as in `/tmp`: wasm-bindgen's test runner writes a CommonJS script there for Node, and
+    /// the repository's own `package.json` (`"type": "module"`) would otherwise apply to it.
     pub fn new(name: &str) -> Result<Scratch> {
         let dir = root().join("target/tmp").join(name);
         remove(&dir)?;
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        let made = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join("package.json"), "{}\n"));
+        made.map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
         Ok(Scratch(dir))
     }
 
