@@ -32,8 +32,9 @@ for (let i = 1; i <= N; i++) {
   text += `id: ${i}\ndata: {"pad":"${"x".repeat(45)}","seq":${i},"text":"event ${i}","type":"message"}\n\n`;
 }
 const bytes = new TextEncoder().encode(text);
+const READ = 139_000;
 const chunks = [];
-for (let i = 0; i < bytes.length; i += 139_000) chunks.push(bytes.subarray(i, i + 139_000));
+for (let i = 0; i < bytes.length; i += READ) chunks.push(bytes.subarray(i, i + READ));
 const expected = (N * (N + 1)) / 2;
 
 async function ours() {
@@ -76,6 +77,6 @@ for (let i = 0; i < WARMUP; i++) { await ours(); await theirs(); }
 const a = [], b = [];
 for (let i = 0; i < RUNS; i++) { a.push(await ours()); b.push(await theirs()); }
 console.log(JSON.stringify({
-  node: process.version, events: N, bytes: bytes.length, runs: RUNS,
+  node: process.version, events: N, bytes: bytes.length, read_bytes: READ, runs: RUNS,
   class_ms: median(a), peer_ms: median(b), class_runs: a, peer_runs: b,
 }));
