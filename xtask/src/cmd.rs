@@ -84,10 +84,9 @@ impl Scratch {
     /// the repository's own `package.json` (`"type": "module"`) would otherwise apply to it.
     pub fn new(name: &str) -> Result<Scratch> {
         let dir = root().join("target/tmp").join(name);
-        remove(&dir)?;
-        let made = std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(dir.join("package.json"), "{}\n"));
-        made.map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        empty_dir(&dir)?;
+        std::fs::write(dir.join("package.json"), "{}\n")
+            .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
         Ok(Scratch(dir))
     }
 
@@ -103,6 +102,12 @@ impl Drop for Scratch {
             eprintln!("    {e}");
         }
     }
+}
+
+/// Makes `dir` an empty folder: removes what it held, makes it and its parents if missing.
+pub fn empty_dir(dir: &Path) -> Result {
+    remove(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))
 }
 
 fn remove(dir: &Path) -> Result {

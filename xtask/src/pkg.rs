@@ -47,11 +47,7 @@ pub fn build() -> Result<u64> {
             wasm_pack(target, "js,talc,testing", &kit, small_std)?;
             type_reexports(&kit)?;
             let testing = out.join("testing");
-            if testing.exists() {
-                std::fs::remove_dir_all(&testing)
-                    .map_err(|e| format!("{}: {e}", testing.display()))?;
-            }
-            std::fs::create_dir_all(&testing).map_err(|e| format!("{}: {e}", testing.display()))?;
+            cmd::empty_dir(&testing)?;
             run(command("cp")
                 .arg("-r")
                 .args(KIT_FILES.map(|f| kit.join(f)))

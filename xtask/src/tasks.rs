@@ -251,10 +251,7 @@ fn npm_apps() -> Result<PathBuf> {
     let packed = root.join("target/npm");
     let dir = root.join("target/npm-apps");
     for d in [&packed, &dir] {
-        if d.exists() {
-            std::fs::remove_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
-        }
-        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        cmd::empty_dir(d)?;
     }
     let name = cmd::output(
         command("npm")
