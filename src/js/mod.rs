@@ -95,10 +95,10 @@ const STATE: u8 = 2;
 /// The way to the class: its sink, and what waits to go through it.
 struct Link {
     sink: Function,
-    /// Events not yet handed over, as `type \r id \r data \r` each (none of the three can
-    /// hold a CR). They cross once the stream has run an input's outputs, or before a state
-    /// change or an error, so that order is kept: a call across costs more than an event.
-    batch: RefCell<String>,
+    /// Events not yet handed over. They cross once the stream has run an input's outputs, or
+    /// before a state change or an error, so that order is kept: a call across costs more
+    /// than an event.
+    batch: RefCell<Batch>,
     /// Errors not yet handed over. An error waits for the state change that follows it, so
     /// that its listeners see `readyState` as it will be, as an `EventSource`'s do (`CLOSED`
     /// when the stream gives up); an event after it, or the end of the input, sends it too.
@@ -122,9 +122,27 @@ impl Link {
 
     fn flush(&self) {
         self.send_errors();
-        let batch = std::mem::take(&mut *self.batch.borrow_mut());
-        if !batch.is_empty() {
-            self.send(EVENTS, &batch.into());
+        self.send_batch();
+    }
+
+    /// Hands the batch over, if it holds events, and keeps its buffer for the next one (a
+    /// batch grows to about a read's size, and growing it again for every read would copy it
+    /// again and again), unless it grew large.
+    fn send_batch(&self) {
+        let mut text = {
+            let mut batch = self.batch.borrow_mut();
+            if batch.text.is_empty() {
+                return;
+            }
+            batch.kind.clear();
+            std::mem::take(&mut batch.text)
+        };
+        // Not borrowed while the class runs its listeners, which may close the stream.
+        self.send(EVENTS, &JsValue::from_str(&text));
+        text.clear();
+        let mut batch = self.batch.borrow_mut();
+        if text.capacity() <= KEPT_BATCH_CAPACITY && batch.text.capacity() == 0 {
+            batch.text = text;
         }
     }
 
@@ -138,31 +156,56 @@ impl Link {
     /// waits then: they go out at the end of each input).
     #[cfg(feature = "fetch")]
     fn copy(&self, e: &Event) {
-        if self.types.borrow().contains(&e.event_type) {
-            self.append(e);
+        let mut batch = self.batch.borrow_mut();
+        if batch.kind == e.event_type || self.types.borrow().contains(&e.event_type) {
+            batch.push(e);
         }
     }
 
     fn append(&self, e: &Event) {
-        let mut batch = self.batch.borrow_mut();
-        for part in [&e.event_type, &e.last_event_id, &e.data] {
-            batch.push_str(part);
-            batch.push('\r');
-        }
+        self.batch.borrow_mut().push(e);
     }
 
     fn state(&self, s: &State) {
         // Events before the change, in the state they arrived in; errors with it.
-        let batch = std::mem::take(&mut *self.batch.borrow_mut());
-        if !batch.is_empty() {
-            self.send(EVENTS, &batch.into());
-        }
+        self.send_batch();
         let errors: Array = std::mem::take(&mut *self.errors.borrow_mut())
             .into_iter()
             .collect();
         let _ = self
             .sink
             .call3(&JsValue::NULL, &STATE.into(), &state_to_js(s), &errors);
+    }
+}
+
+/// The largest batch buffer kept for the next batch.
+const KEPT_BATCH_CAPACITY: usize = 256 * 1024;
+
+/// Events on their way to the class, as text: `id \r data \r` for each event (none of the
+/// fields can hold a CR or an LF but the data, which cannot hold a CR), each event of a type
+/// other than the one before it in the batch preceded by `\n type \r`, so that a run of events
+/// of one type (most streams' every event) names it once.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// The type of the batch's last event; empty when the batch is.
+    kind: String,
+}
+
+impl Batch {
+    fn push(&mut self, e: &Event) {
+        let text = &mut self.text;
+        if self.kind != e.event_type {
+            self.kind.clone_from(&e.event_type);
+            text.push('\n');
+            text.push_str(&e.event_type);
+            text.push('\r');
+        }
+        text.reserve(e.last_event_id.len() + e.data.len() + 2);
+        text.push_str(&e.last_event_id);
+        text.push('\r');
+        text.push_str(&e.data);
+        text.push('\r');
     }
 }
 
@@ -187,7 +230,7 @@ impl Stream {
         let url = String::from(js_sys::JsString::from(url.clone()));
         let link = Rc::new(Link {
             sink,
-            batch: RefCell::new(String::new()),
+            batch: RefCell::default(),
             errors: RefCell::new(Vec::new()),
             types: RefCell::new(vec!["message".to_owned()]),
         });
@@ -227,7 +270,10 @@ impl Stream {
     /// Closes the stream; `resume`, the id of the event being handled when a handler closed
     /// it (the rest of its batch is dropped, so a reopen resumes after it).
     pub fn close(&self, resume: Option<String>) {
-        self.link.batch.borrow_mut().clear();
+        let mut batch = self.link.batch.borrow_mut();
+        batch.text.clear();
+        batch.kind.clear();
+        drop(batch);
         self.link.errors.borrow_mut().clear();
         self.source.close();
         if let Some(id) = resume {

@@ -338,7 +338,8 @@ export class TypedEventSource extends EventTarget {
     for (const error of errors) this.dispatchEvent(new ErrorEvent("error", { message: error.message, error }));
   }
 
-  // `batch` holds events as `type \r id \r data \r`, repeated: none of the three can hold a CR.
+  // `batch` holds `id \r data \r` for each event, and `\n type \r` before each event of a type
+  // other than the one before it (`Batch` in src/js/mod.rs).
   /** @param {string} batch */
   #events(batch) {
     const closes = this.#closes;
@@ -347,13 +348,16 @@ export class TypedEventSource extends EventTarget {
     this.#batch = batch;
     try {
       for (let i = 0; i < batch.length && this.#closes === closes;) {
-        const a = batch.indexOf("\r", i);
-        const b = batch.indexOf("\r", a + 1);
+        if (batch.charCodeAt(i) === 10) {
+          const a = batch.indexOf("\r", i);
+          type = batch.slice(i + 1, a);
+          i = a + 1;
+          continue;
+        }
+        const b = batch.indexOf("\r", i);
         const c = batch.indexOf("\r", b + 1);
         if (c < 0) break;
-        // Most events share their type with the one before: keep that string.
-        if (a - i !== type.length || !batch.startsWith(type, i)) type = batch.slice(i, a);
-        this.#idAt = a + 1;
+        this.#idAt = i;
         this.#idEnd = b;
         this.#event(type, batch.slice(b + 1, c), origin, closes);
         i = c + 1;
