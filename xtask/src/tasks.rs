@@ -228,6 +228,9 @@ fn e2e(tools: &Tools) -> Result {
             "--test",
             "--test-reporter=spec",
             "--test-concurrency=1",
+            // A test that waits for an event that never comes fails after ten minutes rather
+            // than holding the run until CI stops it: a broken event batch did just that.
+            "--test-timeout=600000",
             "tests/e2e/",
         ])
         .env("DEMO_URL", &demo.url)
