@@ -134,7 +134,6 @@ impl Link {
             if batch.text.is_empty() {
                 return;
             }
-            batch.kind.clear();
             std::mem::take(&mut batch.text)
         };
         // Not borrowed while the class runs its listeners, which may close the stream.
@@ -188,14 +187,15 @@ const KEPT_BATCH_CAPACITY: usize = 256 * 1024;
 #[derive(Default)]
 struct Batch {
     text: String,
-    /// The type of the batch's last event; empty when the batch is.
+    /// The type of the last event pushed (a type the class takes); it names the batch's last
+    /// event only while `text` holds events.
     kind: String,
 }
 
 impl Batch {
     fn push(&mut self, e: &Event) {
         let text = &mut self.text;
-        if self.kind != e.event_type {
+        if text.is_empty() || self.kind != e.event_type {
             self.kind.clone_from(&e.event_type);
             text.push('\n');
             text.push_str(&e.event_type);
@@ -270,10 +270,7 @@ impl Stream {
     /// Closes the stream; `resume`, the id of the event being handled when a handler closed
     /// it (the rest of its batch is dropped, so a reopen resumes after it).
     pub fn close(&self, resume: Option<String>) {
-        let mut batch = self.link.batch.borrow_mut();
-        batch.text.clear();
-        batch.kind.clear();
-        drop(batch);
+        self.link.batch.borrow_mut().text.clear();
         self.link.errors.borrow_mut().clear();
         self.source.close();
         if let Some(id) = resume {
